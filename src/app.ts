@@ -1,0 +1,70 @@
+import express, { type Request, type Response } from 'express';
+import type { Config } from './config.js';
+import type { Store } from './db/store.js';
+import { listFeeds, renderOpml } from './feeds/directory.js';
+import { createFeedHandler, parseFeedFile } from './feeds/handler.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { createCachedResponder, representation } from './http/representation.js';
+import { renderFeedsPage } from './pages/feeds-page.js';
+
+/** What the app needs from outside; tests pass their own clock and log. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock?: () => Date;
+  readonly log?: (line: string) => void;
+}
+
+/** Builds the Express app: the route table of DESIGN.md, one 404 and one error handler. Does not listen. */
+export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line) }: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const respond = createCachedResponder(store, clock);
+  const serveFeed = createFeedHandler(config, store, respond);
+  const pageCache = `public, max-age=${config.feedMaxAge}`;
+
+  app.get('/feeds/all.:format', (req: Request, res: Response) => {
+    serveFeed(req, res, { kind: 'all' }, parseFeedFile(`all.${req.params.format}`).format);
+  });
+  app.get('/feeds/topics/:file', (req: Request, res: Response) => {
+    const { slug, format } = parseFeedFile(String(req.params.file));
+    serveFeed(req, res, { kind: 'topic', slug }, format);
+  });
+  app.get('/feeds/departments/:file', (req: Request, res: Response) => {
+    const { slug, format } = parseFeedFile(String(req.params.file));
+    serveFeed(req, res, { kind: 'department', slug }, format);
+  });
+  app.get('/feeds', (req: Request, res: Response) => {
+    respond(req, res, 'page:/feeds', pageCache, (now) =>
+      representation(renderFeedsPage(config, listFeeds(config, store, now)), 'text/html; charset=utf-8', null));
+  });
+  app.get('/feeds.opml', (req: Request, res: Response) => {
+    respond(req, res, 'opml', pageCache, (now) => {
+      const newest = store.stats(now).newest;
+      const updated = new Date(newest ?? '2000-01-01T00:00:00Z');
+      return representation(renderOpml(config, listFeeds(config, store, now), updated), 'text/x-opml; charset=utf-8', newest ? updated : null);
+    });
+  });
+
+  app.get('/healthz', (_req: Request, res: Response) => {
+    res.set('Cache-Control', 'no-store');
+    try {
+      const now = clock();
+      store.ping();
+      const { count, newest } = store.stats(now);
+      res.json({ status: 'ok', database: 'ok', releases: count, newest_release: newest, checked_at: now.toISOString() });
+    } catch (error) {
+      log(`healthz: database not reachable: ${(error as Error).message}`);
+      res.status(503).json({ status: 'unavailable', database: 'unreachable', detail: (error as Error).message });
+    }
+  });
+
+  app.use('/media', express.static(config.mediaDir, { maxAge: '7d', index: false, dotfiles: 'ignore', fallthrough: true }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,197 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+
+/** Site identity and presentation, from the config file's `site` key. */
+export interface SiteConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly organisation: string;
+  readonly language: string;
+  readonly locale: string;
+  readonly contactEmail: string;
+  /** Site-relative or absolute URLs of the logo, the feed icon and the default share image. */
+  readonly logo: string;
+  readonly icon: string;
+  readonly shareImage: string;
+  readonly twitterSite: string | null;
+}
+
+/** One upstream source as configured; the source types validate their own settings. */
+export interface SourceConfig {
+  readonly id: string;
+  readonly type: string;
+  readonly schedule: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** The whole validated configuration; built once by loadConfig and frozen. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly baseUrl: string;
+  readonly dataDir: string;
+  readonly databaseFile: string;
+  readonly configFile: string | null;
+  readonly samplesDir: string;
+  readonly mediaDir: string;
+  readonly feedMaxAge: number;
+  readonly site: SiteConfig;
+  readonly sources: readonly SourceConfig[];
+}
+
+/** Thrown for any invalid setting; the message names the key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const fileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    site: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1 },
+        description: { type: 'string' },
+        organisation: { type: 'string', minLength: 1 },
+        language: { type: 'string', pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' },
+        locale: { type: 'string', pattern: '^[a-z]{2,3}_[A-Z]{2}$' },
+        contact_email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$' },
+        logo: { type: 'string', minLength: 1 },
+        icon: { type: 'string', minLength: 1 },
+        share_image: { type: 'string', minLength: 1 },
+        twitter_site: { type: 'string', pattern: '^@\\w{1,15}$' },
+      },
+    },
+    feeds: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { max_age: { type: 'integer', minimum: 0, maximum: 86400 } },
+    },
+    samples: { type: 'string', minLength: 1 },
+    media: { type: 'string', minLength: 1 },
+    sources: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'type', 'schedule'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+          type: { type: 'string', enum: ['feed', 'html', 'files'] },
+          schedule: { type: 'string', minLength: 1 },
+        },
+      },
+    },
+  },
+} as const;
+
+interface ConfigFile {
+  site?: {
+    name?: string; description?: string; organisation?: string; language?: string; locale?: string;
+    contact_email?: string; logo?: string; icon?: string; share_image?: string; twitter_site?: string;
+  };
+  feeds?: { max_age?: number };
+  samples?: string;
+  media?: string;
+  sources?: Array<{ id: string; type: string; schedule: string } & Record<string, unknown>>;
+}
+
+const validateFile = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(fileSchema);
+
+function errorKey(error: ErrorObject): string {
+  const pointer = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const missing = error.params && 'missingProperty' in error.params ? String(error.params.missingProperty) : '';
+  const extra = error.params && 'additionalProperty' in error.params ? String(error.params.additionalProperty) : '';
+  return [pointer, missing || extra].filter(Boolean).join('.') || '(root)';
+}
+
+function readConfigFile(file: string): ConfigFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`HEROLD_CONFIG: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (!validateFile(parsed)) {
+    const first = validateFile.errors?.[0];
+    const detail = first ? `${first.message ?? 'invalid'}` : 'invalid';
+    throw new ConfigError(`${file}: key "${first ? errorKey(first) : '(root)'}" ${detail}`);
+  }
+  return parsed;
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined || value === '') return 3000;
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    throw new ConfigError(`PORT: must be an integer from 1 to 65535, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function parseBaseUrl(value: string | undefined, port: number): string {
+  if (value === undefined || value === '') return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`HEROLD_BASE_URL: must be an absolute http(s) URL, got "${value}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    throw new ConfigError(`HEROLD_BASE_URL: must be an absolute http(s) URL without query or credentials, got "${value}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the environment and the config file once; throws ConfigError naming the bad key.
+ * With no file at the default place, the embedded defaults apply.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Readonly<Config> {
+  const port = parsePort(env.PORT);
+  const baseUrl = parseBaseUrl(env.HEROLD_BASE_URL, port);
+  const dataDir = path.resolve(cwd, env.HEROLD_DATA_DIR || 'data');
+  const explicitFile = env.HEROLD_CONFIG ? path.resolve(cwd, env.HEROLD_CONFIG) : null;
+  const defaultFile = path.join(dataDir, 'herold.json');
+  const configFile = explicitFile ?? (existsSync(defaultFile) ? defaultFile : null);
+  if (explicitFile && !existsSync(explicitFile)) {
+    throw new ConfigError(`HEROLD_CONFIG: file ${explicitFile} does not exist`);
+  }
+  const file = configFile ? readConfigFile(configFile) : {};
+  const fileDir = configFile ? path.dirname(configFile) : dataDir;
+  const site = file.site ?? {};
+  const language = site.language ?? 'de';
+  const sources = (file.sources ?? []).map(({ id, type, schedule, ...settings }) =>
+    Object.freeze({ id, type, schedule, settings: Object.freeze(settings) }));
+  const seen = new Set<string>();
+  for (const [index, source] of sources.entries()) {
+    if (seen.has(source.id)) throw new ConfigError(`${configFile}: key "sources.${index}.id" duplicates "${source.id}"`);
+    seen.add(source.id);
+  }
+  const config: Config = {
+    port,
+    host: env.HOST || '0.0.0.0',
+    baseUrl,
+    dataDir,
+    databaseFile: path.join(dataDir, 'herold.db'),
+    configFile,
+    samplesDir: path.resolve(fileDir, file.samples ?? 'samples'),
+    mediaDir: path.resolve(fileDir, file.media ?? 'media'),
+    feedMaxAge: file.feeds?.max_age ?? 300,
+    site: Object.freeze({
+      name: site.name ?? 'Pressestelle Stadt Lindenau',
+      description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',
+      organisation: site.organisation ?? 'Stadt Lindenau',
+      language,
+      locale: site.locale ?? (language === 'de' ? 'de_DE' : `${language}_${language.toUpperCase()}`),
+      contactEmail: site.contact_email ?? 'presse@lindenau.example',
+      logo: site.logo ?? '/media/logo.png',
+      icon: site.icon ?? '/media/icon.png',
+      shareImage: site.share_image ?? '/media/share-default.png',
+      twitterSite: site.twitter_site ?? null,
+    }),
+    sources: Object.freeze(sources),
+  };
+  return Object.freeze(config);
+}

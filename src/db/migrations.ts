@@ -1,0 +1,113 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * The schema, as an append-only list: the database's `PRAGMA user_version` is the number of
+ * steps applied. Never edit a step that has shipped; add a new one.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE sources (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE topics (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+  );
+
+  CREATE TABLE departments (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+  );
+
+  CREATE TABLE releases (
+    id INTEGER PRIMARY KEY,
+    guid TEXT NOT NULL UNIQUE,
+    slug TEXT NOT NULL UNIQUE,
+    source_id TEXT NOT NULL,
+    source_ref TEXT,
+    title TEXT NOT NULL,
+    subtitle TEXT,
+    body_html TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    language TEXT NOT NULL DEFAULT 'de',
+    organisation TEXT,
+    department_id INTEGER REFERENCES departments(id),
+    contact_json TEXT,
+    places_json TEXT NOT NULL DEFAULT '[]',
+    published_at TEXT NOT NULL,
+    updated_at TEXT,
+    embargo_until TEXT,
+    status TEXT NOT NULL DEFAULT 'published' CHECK (status IN ('published', 'withdrawn')),
+    content_hash TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX releases_newest ON releases (published_at DESC, id DESC);
+  CREATE INDEX releases_department_newest ON releases (department_id, published_at DESC, id DESC);
+  CREATE INDEX releases_embargo ON releases (embargo_until) WHERE embargo_until IS NOT NULL;
+  CREATE INDEX releases_source ON releases (source_id, source_ref);
+
+  -- Slugs a release was reachable under before a correction renamed it.
+  CREATE TABLE release_slugs (
+    slug TEXT PRIMARY KEY,
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+
+  -- published_at is repeated here so that "newest N of a topic" is one index range scan.
+  CREATE TABLE release_topics (
+    topic_id INTEGER NOT NULL REFERENCES topics(id),
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    published_at TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (topic_id, release_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX release_topics_newest ON release_topics (topic_id, published_at DESC, release_id DESC);
+  CREATE INDEX release_topics_release ON release_topics (release_id);
+
+  CREATE TABLE media (
+    id INTEGER PRIMARY KEY,
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'attachment')),
+    position INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT,
+    alt TEXT,
+    caption TEXT,
+    credit TEXT,
+    width INTEGER,
+    height INTEGER,
+    mime TEXT,
+    bytes INTEGER
+  );
+  CREATE INDEX media_release ON media (release_id, kind, position);
+
+  CREATE TABLE revisions (
+    id INTEGER PRIMARY KEY,
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    revised_at TEXT NOT NULL,
+    note TEXT,
+    previous_json TEXT NOT NULL
+  );
+  CREATE INDEX revisions_release ON revisions (release_id, revised_at);
+  `,
+];
+
+/** Applies the steps the database has not seen yet, each in its own transaction. */
+export function migrate(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`database: schema version ${current} is newer than this Herold (${migrations.length})`);
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return migrations.length;
+}

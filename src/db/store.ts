@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Contact, Media, Release, ReleaseInput, ReleaseStatus, Revision, Term } from '../model.js';
+import { slugify } from '../text.js';
+
+/** A list's scope: all releases, one topic or one department (by id). */
+export type Scope = { kind: 'all' } | { kind: 'topic'; id: number } | { kind: 'department'; id: number };
+
+/** What an upsert did; `unchanged` means nothing was written. */
+export type UpsertOutcome = 'new' | 'changed' | 'unchanged';
+
+/** A topic or department with its id and the number of releases visible now. */
+export interface TermRow extends Term {
+  readonly id: number;
+  readonly count: number;
+}
+
+interface ReleaseRow {
+  id: number; guid: string; slug: string; source_id: string; source_ref: string | null;
+  title: string; subtitle: string | null; body_html: string; body_text: string; language: string;
+  organisation: string | null; department_id: number | null; department_slug: string | null;
+  department_name: string | null; contact_json: string | null; places_json: string;
+  published_at: string; updated_at: string | null; embargo_until: string | null;
+  status: ReleaseStatus; content_hash: string; changed_at: string;
+}
+
+interface MediaRow {
+  release_id: number; kind: 'image' | 'attachment'; url: string; title: string | null; alt: string | null;
+  caption: string | null; credit: string | null; width: number | null; height: number | null;
+  mime: string | null; bytes: number | null;
+}
+
+const VISIBLE = `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`;
+const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_name`;
+
+/** Fields whose change is a correction; their previous values go into the revision. */
+const TRACKED = ['title', 'subtitle', 'bodyHtml', 'organisation', 'department', 'contact', 'topics',
+  'places', 'images', 'attachments', 'publishedAt', 'embargoUntil', 'status', 'language'] as const;
+
+function collapse(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\s+/g, ' ').trim();
+  if (Array.isArray(value)) return value.map(collapse);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, collapse(inner)]));
+  }
+  return value ?? null;
+}
+
+type Normalized = Record<(typeof TRACKED)[number], unknown>;
+
+function normalize(input: ReleaseInput): Normalized {
+  return {
+    title: input.title,
+    subtitle: input.subtitle ?? null,
+    bodyHtml: input.bodyHtml,
+    organisation: input.organisation ?? null,
+    department: input.department ?? null,
+    contact: input.contact ?? null,
+    topics: [...(input.topics ?? [])],
+    places: [...(input.places ?? [])],
+    images: (input.images ?? []).map(mediaFields),
+    attachments: (input.attachments ?? []).map(mediaFields),
+    publishedAt: input.publishedAt,
+    embargoUntil: input.embargoUntil ?? null,
+    status: input.status ?? 'published',
+    language: input.language ?? 'de',
+  };
+}
+
+function mediaFields(media: Media): Media {
+  return {
+    url: media.url, title: media.title, alt: media.alt, caption: media.caption, credit: media.credit,
+    width: media.width, height: media.height, mime: media.mime, bytes: media.bytes,
+  };
+}
+
+/** Hash of the content that matters to readers; whitespace-only differences do not count. */
+export function contentHash(input: ReleaseInput): string {
+  return createHash('sha256').update(JSON.stringify(collapse(normalize(input)))).digest('base64url');
+}
+
+function normalizedOf(release: Release): Normalized {
+  return {
+    title: release.title,
+    subtitle: release.subtitle,
+    bodyHtml: release.bodyHtml,
+    organisation: release.organisation,
+    department: release.department?.name ?? null,
+    contact: release.contact,
+    topics: release.topics.map((topic) => topic.name),
+    places: [...release.places],
+    images: release.images.map(mediaFields),
+    attachments: release.attachments.map(mediaFields),
+    publishedAt: release.publishedAt,
+    embargoUntil: release.embargoUntil,
+    status: release.status,
+    language: release.language,
+  };
+}
+
+/** Prepares every statement once and exposes the queries by what they return. */
+export function createStore(db: Database) {
+  const q = {
+    newestAll: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+      WHERE ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    newestDepartment: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+      WHERE r.department_id = :scope AND ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    newestTopic: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_topics rt
+      JOIN releases r ON r.id = rt.release_id LEFT JOIN departments d ON d.id = r.department_id
+      WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
+    withdrawnChangeAll: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
+      WHERE r.status = 'withdrawn' AND r.published_at >= :since`),
+    withdrawnChangeDepartment: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
+      WHERE r.department_id = :scope AND r.status = 'withdrawn' AND r.published_at >= :since`),
+    withdrawnChangeTopic: db.prepare(`SELECT max(r.changed_at) AS at FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = :scope AND r.status = 'withdrawn' AND rt.published_at >= :since`),
+    topicsOf: db.prepare(`SELECT rt.release_id, t.slug, t.name FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
+      WHERE rt.release_id IN (SELECT value FROM json_each(:ids)) ORDER BY rt.release_id, rt.position`),
+    mediaOf: db.prepare(`SELECT * FROM media WHERE release_id IN (SELECT value FROM json_each(:ids))
+      ORDER BY release_id, kind, position`),
+    byId: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`),
+    byGuid: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.guid = ?`),
+    bySlug: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.slug = ?`),
+    oldSlug: db.prepare(`SELECT r.slug FROM release_slugs s JOIN releases r ON r.id = s.release_id WHERE s.slug = ?`),
+    slugTaken: db.prepare(`SELECT 1 FROM releases WHERE slug = :slug AND id IS NOT :id
+      UNION ALL SELECT 1 FROM release_slugs WHERE slug = :slug AND release_id IS NOT :id`),
+    topicBySlug: db.prepare(`SELECT id, slug, name FROM topics WHERE slug = ?`),
+    departmentBySlug: db.prepare(`SELECT id, slug, name FROM departments WHERE slug = ?`),
+    topics: db.prepare(`SELECT t.id, t.slug, t.name, (SELECT count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = t.id AND ${VISIBLE}) AS count FROM topics t ORDER BY t.name COLLATE NOCASE`),
+    departments: db.prepare(`SELECT d.id, d.slug, d.name, (SELECT count(*) FROM releases r
+      WHERE r.department_id = d.id AND ${VISIBLE}) AS count FROM departments d ORDER BY d.name COLLATE NOCASE`),
+    insertTopic: db.prepare(`INSERT INTO topics (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING`),
+    insertDepartment: db.prepare(`INSERT INTO departments (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING`),
+    insertRelease: db.prepare(`INSERT INTO releases (guid, slug, source_id, source_ref, title, subtitle, body_html, body_text,
+      language, organisation, department_id, contact_json, places_json, published_at, updated_at, embargo_until, status,
+      content_hash, changed_at, created_at)
+      VALUES (:guid, :slug, :sourceId, :sourceRef, :title, :subtitle, :bodyHtml, :bodyText, :language, :organisation,
+      :departmentId, :contactJson, :placesJson, :publishedAt, :updatedAt, :embargoUntil, :status, :contentHash, :now, :now)`),
+    updateRelease: db.prepare(`UPDATE releases SET slug = :slug, source_id = :sourceId, source_ref = :sourceRef, title = :title,
+      subtitle = :subtitle, body_html = :bodyHtml, body_text = :bodyText, language = :language, organisation = :organisation,
+      department_id = :departmentId, contact_json = :contactJson, places_json = :placesJson, published_at = :publishedAt,
+      updated_at = :updatedAt, embargo_until = :embargoUntil, status = :status, content_hash = :contentHash, changed_at = :now
+      WHERE id = :id`),
+    rememberSlug: db.prepare(`INSERT INTO release_slugs (slug, release_id) VALUES (?, ?)
+      ON CONFLICT (slug) DO UPDATE SET release_id = excluded.release_id`),
+    deleteTopics: db.prepare(`DELETE FROM release_topics WHERE release_id = ?`),
+    insertReleaseTopic: db.prepare(`INSERT OR IGNORE INTO release_topics (topic_id, release_id, published_at, position)
+      SELECT id, :releaseId, :publishedAt, :position FROM topics WHERE slug = :slug`),
+    deleteMedia: db.prepare(`DELETE FROM media WHERE release_id = ?`),
+    insertMedia: db.prepare(`INSERT INTO media (release_id, kind, position, url, title, alt, caption, credit, width, height, mime, bytes)
+      VALUES (:releaseId, :kind, :position, :url, :title, :alt, :caption, :credit, :width, :height, :mime, :bytes)`),
+    insertRevision: db.prepare(`INSERT INTO revisions (release_id, revised_at, note, previous_json) VALUES (?, ?, ?, ?)`),
+    revisions: db.prepare(`SELECT id, release_id, revised_at, note, previous_json FROM revisions WHERE release_id = ? ORDER BY revised_at, id`),
+    stats: db.prepare(`SELECT count(*) AS count, max(r.published_at) AS newest FROM releases r WHERE ${VISIBLE}`),
+    nextEmbargo: db.prepare(`SELECT min(embargo_until) AS at FROM releases WHERE embargo_until > :now AND status = 'published'`),
+    ping: db.prepare(`SELECT 1 AS ok`),
+  };
+
+  function hydrate(rows: ReleaseRow[]): Release[] {
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((row) => row.id));
+    const topics = new Map<number, Term[]>();
+    for (const row of q.topicsOf.all({ ids }) as Array<{ release_id: number; slug: string; name: string }>) {
+      const list = topics.get(row.release_id) ?? [];
+      list.push({ slug: row.slug, name: row.name });
+      topics.set(row.release_id, list);
+    }
+    const media = new Map<number, { image: Media[]; attachment: Media[] }>();
+    for (const row of q.mediaOf.all({ ids }) as MediaRow[]) {
+      const entry = media.get(row.release_id) ?? { image: [], attachment: [] };
+      entry[row.kind].push({
+        url: row.url, title: row.title, alt: row.alt, caption: row.caption, credit: row.credit,
+        width: row.width, height: row.height, mime: row.mime, bytes: row.bytes,
+      });
+      media.set(row.release_id, entry);
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      guid: row.guid,
+      slug: row.slug,
+      sourceId: row.source_id,
+      sourceRef: row.source_ref,
+      title: row.title,
+      subtitle: row.subtitle,
+      bodyHtml: row.body_html,
+      bodyText: row.body_text,
+      language: row.language,
+      organisation: row.organisation,
+      department: row.department_slug && row.department_name ? { slug: row.department_slug, name: row.department_name } : null,
+      contact: row.contact_json ? (JSON.parse(row.contact_json) as Contact) : null,
+      topics: topics.get(row.id) ?? [],
+      places: JSON.parse(row.places_json) as string[],
+      images: media.get(row.id)?.image ?? [],
+      attachments: media.get(row.id)?.attachment ?? [],
+      publishedAt: row.published_at,
+      updatedAt: row.updated_at,
+      embargoUntil: row.embargo_until,
+      status: row.status,
+      changedAt: row.changed_at,
+    }));
+  }
+
+  function one(row: unknown): Release | undefined {
+    return row ? hydrate([row as ReleaseRow])[0] : undefined;
+  }
+
+  function uniqueSlug(base: string, id: number | null): string {
+    const stem = base || 'pressemitteilung';
+    for (let n = 1; ; n++) {
+      const candidate = n === 1 ? stem : `${stem}-${n}`;
+      if (!q.slugTaken.get({ slug: candidate, id })) return candidate;
+    }
+  }
+
+  function ensureDepartment(name: string | null | undefined): number | null {
+    if (!name) return null;
+    const slug = slugify(name);
+    q.insertDepartment.run(slug, name);
+    return (q.departmentBySlug.get(slug) as { id: number }).id;
+  }
+
+  function writeChildren(id: number, input: ReleaseInput): void {
+    q.deleteTopics.run(id);
+    (input.topics ?? []).forEach((name, position) => {
+      const slug = slugify(name);
+      q.insertTopic.run(slug, name);
+      q.insertReleaseTopic.run({ releaseId: id, publishedAt: input.publishedAt, position, slug });
+    });
+    q.deleteMedia.run(id);
+    for (const [kind, list] of [['image', input.images ?? []], ['attachment', input.attachments ?? []]] as const) {
+      list.forEach((item, position) => q.insertMedia.run({ releaseId: id, kind, position, ...mediaFields(item) }));
+    }
+  }
+
+  function rowParams(input: ReleaseInput, slug: string, now: string) {
+    return {
+      guid: input.guid,
+      slug,
+      sourceId: input.sourceId,
+      sourceRef: input.sourceRef ?? null,
+      title: input.title,
+      subtitle: input.subtitle ?? null,
+      bodyHtml: input.bodyHtml,
+      bodyText: input.bodyText,
+      language: input.language ?? 'de',
+      organisation: input.organisation ?? null,
+      departmentId: ensureDepartment(input.department),
+      contactJson: input.contact ? JSON.stringify(input.contact) : null,
+      placesJson: JSON.stringify(input.places ?? []),
+      publishedAt: input.publishedAt,
+      updatedAt: input.updatedAt ?? null,
+      embargoUntil: input.embargoUntil ?? null,
+      status: input.status ?? 'published',
+      contentHash: contentHash(input),
+      now,
+    };
+  }
+
+  const upsertOne = (input: ReleaseInput, now: string, note: string | null): { id: number; outcome: UpsertOutcome } => {
+    const existing = one(q.byGuid.get(input.guid));
+    if (!existing) {
+      const slug = uniqueSlug(input.slug ?? slugify(input.title), null);
+      const id = Number(q.insertRelease.run(rowParams(input, slug, now)).lastInsertRowid);
+      writeChildren(id, input);
+      return { id, outcome: 'new' };
+    }
+    const hash = contentHash(input);
+    const stored = (q.byId.get(existing.id) as ReleaseRow).content_hash;
+    if (hash === stored) return { id: existing.id, outcome: 'unchanged' };
+    const before = normalizedOf(existing);
+    const after = normalize(input);
+    const previous = Object.fromEntries(TRACKED
+      .filter((key) => JSON.stringify(collapse(before[key])) !== JSON.stringify(collapse(after[key])))
+      .map((key) => [key, before[key]]));
+    const wantedSlug = input.slug ?? (previous.title !== undefined ? slugify(input.title) : existing.slug);
+    const slug = wantedSlug === existing.slug ? existing.slug : uniqueSlug(wantedSlug, existing.id);
+    if (slug !== existing.slug) q.rememberSlug.run(existing.slug, existing.id);
+    const onlyStatus = Object.keys(previous).every((key) => key === 'status' || key === 'embargoUntil');
+    const updatedAt = onlyStatus ? existing.updatedAt : (input.updatedAt ?? now);
+    q.updateRelease.run({ ...rowParams({ ...input, updatedAt }, slug, now), id: existing.id });
+    writeChildren(existing.id, input);
+    q.insertRevision.run(existing.id, now, note, JSON.stringify(previous));
+    return { id: existing.id, outcome: 'changed' };
+  };
+
+  const upsertMany = db.transaction((inputs: readonly ReleaseInput[], now: string, note: string | null) =>
+    inputs.map((input) => upsertOne(input, now, note)));
+
+  let localWrites = 0;
+
+  function scopeParams(scope: Scope) {
+    return scope.kind === 'all' ? {} : { scope: scope.id };
+  }
+
+  return {
+    /** Inserts new releases, updates changed ones (recording a revision), skips unchanged ones; one transaction. */
+    upsertReleases(inputs: readonly ReleaseInput[], options: { now?: Date; note?: string | null } = {}) {
+      const now = (options.now ?? new Date()).toISOString();
+      const results = upsertMany(inputs, now, options.note ?? null);
+      if (results.some((result) => result.outcome !== 'unchanged')) localWrites++;
+      return results;
+    },
+
+    /** The newest releases visible at `now` in a scope, newest first. */
+    newestReleases(scope: Scope, options: { now: Date; limit: number; offset?: number }): Release[] {
+      const statement = scope.kind === 'all' ? q.newestAll : scope.kind === 'topic' ? q.newestTopic : q.newestDepartment;
+      const params = { ...scopeParams(scope), now: options.now.toISOString(), limit: options.limit, offset: options.offset ?? 0 };
+      return hydrate(statement.all(params) as ReleaseRow[]);
+    },
+
+    /** Newest withdrawal in a scope among releases published since `since`, or null. */
+    newestWithdrawal(scope: Scope, since: string): string | null {
+      const statement = scope.kind === 'all' ? q.withdrawnChangeAll
+        : scope.kind === 'topic' ? q.withdrawnChangeTopic : q.withdrawnChangeDepartment;
+      return (statement.get({ ...scopeParams(scope), since }) as { at: string | null }).at;
+    },
+
+    /** One release by internal id, whatever its status. */
+    releaseById(id: number): Release | undefined {
+      return one(q.byId.get(id));
+    },
+
+    /** One release by its stable GUID, whatever its status. */
+    releaseByGuid(guid: string): Release | undefined {
+      return one(q.byGuid.get(guid));
+    },
+
+    /** One release by its current slug, whatever its status. */
+    releaseBySlug(slug: string): Release | undefined {
+      return one(q.bySlug.get(slug));
+    },
+
+    /** The current slug of a release once reachable under `slug`. */
+    currentSlugFor(slug: string): string | undefined {
+      return (q.oldSlug.get(slug) as { slug: string } | undefined)?.slug;
+    },
+
+    /** The corrections of a release, oldest first. */
+    revisionsOf(releaseId: number): Revision[] {
+      return (q.revisions.all(releaseId) as Array<{ id: number; release_id: number; revised_at: string; note: string | null; previous_json: string }>)
+        .map((row) => ({ id: row.id, releaseId: row.release_id, revisedAt: row.revised_at, note: row.note, previous: JSON.parse(row.previous_json) }));
+    },
+
+    topicBySlug(slug: string): { id: number; slug: string; name: string } | undefined {
+      return q.topicBySlug.get(slug) as { id: number; slug: string; name: string } | undefined;
+    },
+
+    departmentBySlug(slug: string): { id: number; slug: string; name: string } | undefined {
+      return q.departmentBySlug.get(slug) as { id: number; slug: string; name: string } | undefined;
+    },
+
+    /** All topics with their count of visible releases, by name. */
+    listTopics(now: Date): TermRow[] {
+      return q.topics.all({ now: now.toISOString() }) as TermRow[];
+    },
+
+    /** All departments with their count of visible releases, by name. */
+    listDepartments(now: Date): TermRow[] {
+      return q.departments.all({ now: now.toISOString() }) as TermRow[];
+    },
+
+    /** Count and newest publication time of the releases visible at `now`. */
+    stats(now: Date): { count: number; newest: string | null } {
+      return q.stats.get({ now: now.toISOString() }) as { count: number; newest: string | null };
+    },
+
+    /** The next moment an embargo lifts after `now`, or null: cached output must expire then. */
+    nextEmbargoLift(now: Date): string | null {
+      return (q.nextEmbargo.get({ now: now.toISOString() }) as { at: string | null }).at;
+    },
+
+    /** Throws when the database cannot answer. */
+    ping(): void {
+      q.ping.get();
+    },
+
+    /**
+     * Changes whenever stored data change: SQLite's data_version counts other connections'
+     * commits (another process's import), the local counter this connection's own writes.
+     */
+    generation(): string {
+      return `${localWrites}:${db.pragma('data_version', { simple: true }) as number}`;
+    },
+  };
+}
+
+/** The store's interface, as created by createStore. */
+export type Store = ReturnType<typeof createStore>;

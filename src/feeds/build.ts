@@ -1,0 +1,269 @@
+import { Feed, type Extension, type Item } from 'feed';
+import type { SiteConfig } from '../config.js';
+import type { Contact, Media, Release } from '../model.js';
+import { escapeHtml, excerpt, stripXmlForbidden } from '../text.js';
+
+/** The three published formats. */
+export type FeedFormat = 'rss' | 'atom' | 'json';
+
+/** Per format: the URL extension and the media type served. */
+export const FEED_FORMATS: Readonly<Record<FeedFormat, { readonly contentType: string }>> = {
+  rss: { contentType: 'application/rss+xml; charset=utf-8' },
+  atom: { contentType: 'application/atom+xml; charset=utf-8' },
+  json: { contentType: 'application/feed+json; charset=utf-8' },
+};
+
+/** Everything a renderer needs about one feed: what it is, where it lives, and its items. */
+export interface FeedDocument {
+  readonly title: string;
+  readonly description: string;
+  /** Absolute URLs of this feed in each format (the self links). */
+  readonly urls: Readonly<Record<FeedFormat, string>>;
+  /** Absolute URL of the HTML page showing the same list. */
+  readonly htmlUrl: string;
+  /** The newest change among the items: never the render time. */
+  readonly updated: Date;
+  readonly releases: readonly Release[];
+  readonly nextUrls?: Readonly<Record<FeedFormat, string>> | null;
+}
+
+/** Site-wide facts the renderers need. */
+export interface FeedSite {
+  readonly baseUrl: string;
+  readonly site: SiteConfig;
+}
+
+const MEDIA_NS = 'http://search.yahoo.com/mrss/';
+const DC_NS = 'http://purl.org/dc/elements/1.1/';
+const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
+
+/** Resolves a site-relative path against the public base URL; absolute URLs pass through. */
+export function absoluteUrl(baseUrl: string, pathOrUrl: string): string {
+  return new URL(pathOrUrl, `${baseUrl}/`).href;
+}
+
+/** The format-neutral item: one per release, every string already free of XML-forbidden characters. */
+interface Entry {
+  readonly guid: string;
+  readonly title: string;
+  readonly url: string;
+  readonly summary: string;
+  readonly contentHtml: string;
+  readonly published: Date;
+  readonly updated: Date;
+  readonly author: string;
+  readonly categories: ReadonlyArray<{ name: string; term: string; url: string }>;
+  readonly media: readonly Media[];
+  readonly images: readonly Media[];
+  readonly language: string;
+  readonly contact: Contact | null;
+}
+
+const clean = (value: string): string => stripXmlForbidden(value);
+
+function mediaFigure(image: Media): string {
+  const size = image.width && image.height ? ` width="${image.width}" height="${image.height}"` : '';
+  const caption = [image.caption, image.credit].filter(Boolean).map((part) => escapeHtml(part!)).join(' ');
+  return `<figure><img src="${escapeHtml(image.url)}" alt="${escapeHtml(image.alt ?? '')}"${size}>`
+    + `${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`;
+}
+
+function attachmentList(attachments: readonly Media[]): string {
+  if (attachments.length === 0) return '';
+  const items = attachments.map((file) => `<li><a href="${escapeHtml(file.url)}">${escapeHtml(file.title ?? file.url)}</a></li>`);
+  return `<ul>${items.join('')}</ul>`;
+}
+
+function withAbsoluteUrl(baseUrl: string, media: Media): Media {
+  return { ...media, url: absoluteUrl(baseUrl, media.url) };
+}
+
+/** The one mapper: a stored release → the item every format is rendered from. */
+export function toEntry(release: Release, { baseUrl, site }: FeedSite): Entry {
+  const images = release.images.map((image) => withAbsoluteUrl(baseUrl, image));
+  const attachments = release.attachments.map((file) => withAbsoluteUrl(baseUrl, file));
+  const author = [release.organisation ?? site.organisation, release.department?.name].filter(Boolean).join(' – ');
+  return {
+    guid: release.guid,
+    title: clean(release.title),
+    url: absoluteUrl(baseUrl, `/releases/${release.slug}`),
+    summary: clean(release.subtitle || excerpt(release.bodyText)),
+    contentHtml: clean(`${images[0] ? mediaFigure(images[0]) : ''}${release.bodyHtml}${attachmentList(attachments)}`),
+    published: new Date(release.publishedAt),
+    updated: new Date(release.updatedAt ?? release.publishedAt),
+    author: clean(author),
+    categories: release.topics.map((topic) => ({
+      name: clean(topic.name), term: topic.slug, url: absoluteUrl(baseUrl, `/topics/${topic.slug}`),
+    })),
+    images,
+    media: [...images, ...attachments].filter((item) => item.mime && item.bytes !== null),
+    language: release.language,
+    contact: release.contact,
+  };
+}
+
+/**
+ * The `feed` package wraps titles in CDATA and escapes only the first "]]>" of a text; the ones
+ * after it would end the section early. Split every later one the same way so the whole text
+ * survives, and the document stays well-formed.
+ */
+function guardCdata(text: string): string {
+  const first = text.indexOf(']]>');
+  if (first === -1) return text;
+  const head = text.slice(0, first + 3);
+  return head + text.slice(first + 3).replaceAll(']]>', ']]]]><![CDATA[>');
+}
+
+function baseFeed(doc: FeedDocument, { baseUrl, site }: FeedSite, self: FeedFormat): Feed {
+  return new Feed({
+    id: doc.urls[self],
+    title: clean(doc.title),
+    description: clean(doc.description),
+    link: doc.htmlUrl,
+    language: site.language,
+    updated: doc.updated,
+    generator: 'Herold',
+    feedLinks: { [self]: doc.urls[self] },
+    image: absoluteUrl(baseUrl, site.logo),
+    favicon: absoluteUrl(baseUrl, site.icon),
+    copyright: `© ${site.organisation}`,
+    author: { name: clean(site.organisation), email: site.contactEmail, link: `${baseUrl}/` },
+  });
+}
+
+function insertIntoRoot(xml: string, root: string, attributes: Record<string, string>): string {
+  const open = `<${root} `;
+  const at = xml.indexOf(open);
+  if (at === -1) throw new Error(`feeds: rendered document has no <${root}> element`);
+  const missing = Object.entries(attributes).filter(([name]) => !xml.slice(at, xml.indexOf('>', at)).includes(`${name}=`));
+  const text = missing.map(([name, value]) => `${name}="${escapeHtml(value)}"`).join(' ');
+  return text ? `${xml.slice(0, at + open.length)}${text} ${xml.slice(at + open.length)}` : xml;
+}
+
+function mediaContent(item: Media): Record<string, unknown> {
+  const medium = item.mime?.startsWith('image/') ? 'image' : 'document';
+  const attributes: Record<string, string | number> = { url: item.url, type: item.mime!, fileSize: item.bytes!, medium };
+  if (item.width && item.height) Object.assign(attributes, { width: item.width, height: item.height });
+  const inner: Record<string, unknown> = { _attributes: attributes };
+  if (item.title) inner['media:title'] = { _attributes: { type: 'plain' }, _text: clean(item.title) };
+  if (item.caption || item.alt) inner['media:description'] = { _attributes: { type: 'plain' }, _text: clean(item.caption ?? item.alt!) };
+  if (item.credit) inner['media:credit'] = { _text: clean(item.credit) };
+  return inner;
+}
+
+/** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
+export function renderRss(doc: FeedDocument, feedSite: FeedSite): string {
+  const feed = baseFeed(doc, feedSite, 'rss');
+  for (const entry of doc.releases.map((release) => toEntry(release, feedSite))) {
+    const extensions: Extension[] = [{ name: 'dc:creator', objects: { _text: entry.author } }];
+    if (entry.media.length) {
+      // One <media:content> per file: an array is written as repeated elements.
+      extensions.push({ name: 'media:content', objects: entry.media.map(mediaContent) as unknown as Record<string, unknown> });
+    }
+    const enclosure = entry.media[0];
+    const item: Item = {
+      title: guardCdata(entry.title),
+      id: entry.guid,
+      guid: entry.guid,
+      link: entry.url,
+      date: entry.updated,
+      published: entry.published,
+      description: guardCdata(escapeHtml(entry.summary)),
+      content: entry.contentHtml,
+      category: entry.categories.map((category) => ({ name: category.name, domain: category.url })),
+      extensions,
+      ...(enclosure ? { enclosure: { url: enclosure.url, type: enclosure.mime!, length: enclosure.bytes! } } : {}),
+    };
+    feed.addItem(item);
+  }
+  return insertIntoRoot(feed.rss2(), 'rss', {
+    'xmlns:atom': 'http://www.w3.org/2005/Atom', 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:media': MEDIA_NS,
+  });
+}
+
+function atomEnclosures(entry: Entry): string {
+  return entry.media.map((item) => {
+    const title = item.title ?? item.alt;
+    return `<link rel="enclosure" href="${escapeHtml(item.url)}" type="${escapeHtml(item.mime!)}" length="${item.bytes}"`
+      + `${title ? ` title="${escapeHtml(clean(title))}"` : ''}/>`;
+  }).join('');
+}
+
+/** Atom 1.0 (RFC 4287) with xml:lang, author, categories with term, self/alternate and enclosure links. */
+export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
+  const feed = baseFeed(doc, feedSite, 'atom');
+  const entries = doc.releases.map((release) => toEntry(release, feedSite));
+  for (const entry of entries) {
+    feed.addItem({
+      // type="html": the text is HTML-escaped so that "&" and "<" stay literal characters.
+      title: escapeHtml(entry.title),
+      id: entry.guid,
+      link: entry.url,
+      date: entry.updated,
+      published: entry.published,
+      description: escapeHtml(entry.summary),
+      content: entry.contentHtml,
+      author: [{ name: entry.author }],
+      category: entry.categories.map((category) => ({ name: category.name, term: category.term, scheme: category.url.replace(/[^/]+$/, '') })),
+    });
+  }
+  // The package writes enclosure links with a type guessed from the file name; append measured ones per entry instead.
+  const parts = insertIntoRoot(feed.atom1(), 'feed', { 'xml:lang': feedSite.site.language }).split('</entry>');
+  if (parts.length !== entries.length + 1) throw new Error('feeds: Atom entries and releases differ in number');
+  const body = entries.map((entry, index) => `${parts[index]}${atomEnclosures(entry)}</entry>`).join('') + parts[entries.length];
+  if (!doc.nextUrls) return body;
+  return body.replace(/(<link rel="self"[^>]*\/>)/, `$1<link rel="next" href="${escapeHtml(doc.nextUrls.atom)}"/>`);
+}
+
+function dropEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== null && inner !== undefined && inner !== '')) as Partial<T>;
+}
+
+/** JSON Feed 1.1 with authors, language, attachments and the `_press_contact` extension. */
+export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
+  const { baseUrl, site } = feedSite;
+  const json = dropEmpty({
+    version: 'https://jsonfeed.org/version/1.1',
+    title: clean(doc.title),
+    home_page_url: doc.htmlUrl,
+    feed_url: doc.urls.json,
+    description: clean(doc.description),
+    icon: absoluteUrl(baseUrl, site.logo),
+    favicon: absoluteUrl(baseUrl, site.icon),
+    language: site.language,
+    authors: [{ name: clean(site.organisation), url: `${baseUrl}/` }],
+    next_url: doc.nextUrls?.json,
+    items: doc.releases.map((release) => {
+      const entry = toEntry(release, feedSite);
+      return dropEmpty({
+        id: entry.guid,
+        url: entry.url,
+        title: entry.title,
+        summary: entry.summary,
+        content_html: entry.contentHtml,
+        image: entry.images[0]?.url,
+        date_published: entry.published.toISOString(),
+        date_modified: entry.updated.toISOString(),
+        authors: [{ name: entry.author }],
+        tags: entry.categories.map((category) => category.name),
+        language: entry.language,
+        attachments: entry.media.length
+          ? entry.media.map((item) => dropEmpty({
+            url: item.url, mime_type: item.mime, size_in_bytes: item.bytes, title: item.title ? clean(item.title) : null,
+          }))
+          : null,
+        _press_contact: entry.contact ? dropEmpty({ ...entry.contact }) : null,
+      });
+    }),
+  });
+  return JSON.stringify(json);
+}
+
+/** Renders one feed document in the requested format. */
+export function renderFeed(format: FeedFormat, doc: FeedDocument, feedSite: FeedSite): string {
+  switch (format) {
+    case 'rss': return renderRss(doc, feedSite);
+    case 'atom': return renderAtom(doc, feedSite);
+    case 'json': return renderJson(doc, feedSite);
+  }
+}

@@ -1,0 +1,94 @@
+/** A picture or file belonging to a release; sizes and types are measured, never guessed. */
+export interface Media {
+  /** Absolute URL, or a site-relative path ("/media/…") for files Herold serves itself. */
+  readonly url: string;
+  readonly title: string | null;
+  readonly alt: string | null;
+  readonly caption: string | null;
+  readonly credit: string | null;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly mime: string | null;
+  readonly bytes: number | null;
+}
+
+/** The press contact of a release, as printed under it. */
+export interface Contact {
+  readonly name: string | null;
+  readonly organisation: string | null;
+  readonly street: string | null;
+  readonly postcode: string | null;
+  readonly city: string | null;
+  readonly phone: string | null;
+  readonly fax: string | null;
+  readonly email: string | null;
+}
+
+/** A topic or department: a display name and its ASCII slug. */
+export interface Term {
+  readonly slug: string;
+  readonly name: string;
+}
+
+export type ReleaseStatus = 'published' | 'withdrawn';
+
+/** A release as stored and published. Instants are ISO 8601 strings in UTC. */
+export interface Release {
+  readonly id: number;
+  readonly guid: string;
+  readonly slug: string;
+  readonly sourceId: string;
+  readonly sourceRef: string | null;
+  readonly title: string;
+  readonly subtitle: string | null;
+  readonly bodyHtml: string;
+  readonly bodyText: string;
+  readonly language: string;
+  readonly organisation: string | null;
+  readonly department: Term | null;
+  readonly contact: Contact | null;
+  readonly topics: readonly Term[];
+  readonly places: readonly string[];
+  readonly images: readonly Media[];
+  readonly attachments: readonly Media[];
+  readonly publishedAt: string;
+  readonly updatedAt: string | null;
+  readonly embargoUntil: string | null;
+  readonly status: ReleaseStatus;
+  /** When any stored field last changed (including status): drives Last-Modified. */
+  readonly changedAt: string;
+}
+
+/** What a source or the authoring API hands to the store: a release before it has an id. */
+export interface ReleaseInput {
+  readonly guid: string;
+  readonly sourceId: string;
+  readonly sourceRef?: string | null;
+  readonly slug?: string;
+  readonly title: string;
+  readonly subtitle?: string | null;
+  /** Already sanitized HTML. */
+  readonly bodyHtml: string;
+  readonly bodyText: string;
+  readonly language?: string;
+  readonly organisation?: string | null;
+  readonly department?: string | null;
+  readonly contact?: Contact | null;
+  readonly topics?: readonly string[];
+  readonly places?: readonly string[];
+  readonly images?: readonly Media[];
+  readonly attachments?: readonly Media[];
+  readonly publishedAt: string;
+  readonly updatedAt?: string | null;
+  readonly embargoUntil?: string | null;
+  readonly status?: ReleaseStatus;
+}
+
+/** One recorded correction: when, why, and the previous values of the fields that changed. */
+export interface Revision {
+  readonly id: number;
+  readonly releaseId: number;
+  readonly revisedAt: string;
+  readonly note: string | null;
+  readonly previous: Readonly<Record<string, unknown>>;
+}

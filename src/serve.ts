@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/open.js';
+import { createStore } from './db/store.js';
+import { loadSamples } from './samples.js';
+
+/** Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all. */
+export async function serve(config: Config, log: (line: string) => void = (line) => console.log(line)): Promise<Server> {
+  const fresh = !existsSync(config.databaseFile);
+  const db = openDatabase(config.databaseFile);
+  const store = createStore(db);
+  if (fresh && existsSync(config.samplesDir)) {
+    const count = await loadSamples(store, config);
+    log(`herold: new database ${config.databaseFile}: loaded ${count} sample releases from ${config.samplesDir}`);
+  }
+  const app = createApp({ config, store, log: (line) => console.error(line) });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  log(`herold: listening on ${config.host}:${config.port}, public at ${config.baseUrl}`);
+  const stop = (signal: string) => {
+    log(`herold: ${signal}: closing`);
+    server.close(() => {
+      db.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return server;
+}
