@@ -98,6 +98,22 @@ function normalizedOf(release: Release): Normalized {
   };
 }
 
+function instant(value: string, field: string, guid: string): string {
+  const time = Date.parse(value);
+  if (!Number.isFinite(time)) throw new Error(`store: release ${guid}: ${field} "${value}" is not a date-time`);
+  return new Date(time).toISOString();
+}
+
+/** Instants are stored in one form (ISO 8601 UTC with milliseconds), so that they compare as strings. */
+function withCanonicalInstants(input: ReleaseInput): ReleaseInput {
+  return {
+    ...input,
+    publishedAt: instant(input.publishedAt, 'publishedAt', input.guid),
+    updatedAt: input.updatedAt ? instant(input.updatedAt, 'updatedAt', input.guid) : null,
+    embargoUntil: input.embargoUntil ? instant(input.embargoUntil, 'embargoUntil', input.guid) : null,
+  };
+}
+
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
   const q = {
@@ -257,7 +273,8 @@ export function createStore(db: Database) {
     };
   }
 
-  const upsertOne = (input: ReleaseInput, now: string, note: string | null): { id: number; outcome: UpsertOutcome } => {
+  const upsertOne = (given: ReleaseInput, now: string, note: string | null): { id: number; outcome: UpsertOutcome } => {
+    const input = withCanonicalInstants(given);
     const existing = one(q.byGuid.get(input.guid));
     if (!existing) {
       const slug = uniqueSlug(input.slug ?? slugify(input.title), null);

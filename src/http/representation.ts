@@ -22,10 +22,29 @@ export function representation(body: string | Buffer, contentType: string, lastM
 
 type Coding = 'br' | 'gzip' | 'identity';
 
+/** The q-value the Accept-Encoding header gives a coding (RFC 9110 12.5.3), 0 when not acceptable. */
+function quality(header: string, coding: string): number {
+  let wildcard: number | null = null;
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map((param) => param.trim()).find((param) => param.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    const value = Number.isFinite(q) ? Math.min(Math.max(q, 0), 1) : 0;
+    if (name.trim() === coding) return value;
+    if (name.trim() === '*') wildcard = value;
+  }
+  return wildcard ?? 0;
+}
+
+/** Brotli, then gzip, whichever the client rates higher; brotli wins a tie (it is smaller). */
 function chooseCoding(req: Request): Coding {
-  if (!req.headers['accept-encoding']) return 'identity';
-  const chosen = req.acceptsEncodings('br', 'gzip', 'identity');
-  return chosen === 'br' || chosen === 'gzip' ? chosen : 'identity';
+  const header = req.headers['accept-encoding'];
+  if (!header) return 'identity';
+  const br = quality(header, 'br');
+  const gzip = quality(header, 'gzip');
+  if (br > 0 && br >= gzip) return 'br';
+  if (gzip > 0) return 'gzip';
+  return 'identity';
 }
 
 function encoded(rep: Representation, coding: Coding): Buffer {

@@ -56,6 +56,7 @@ describe('every feed of every scope is valid', () => {
     expect(rssProblems(res.text.replace(/<pubDate>[^<]+/, '<pubDate>2026-11-20'), `${BASE_URL}/feeds/all.rss`)).not.toEqual([]);
     expect(rssProblems(res.text.replace('</title>', '\u000B</title>'), `${BASE_URL}/feeds/all.rss`)).not.toEqual([]);
     expect(rssProblems(res.text, `${BASE_URL}/feeds/other.rss`)).not.toEqual([]);
+    expect(rssProblems(res.text.replaceAll(BASE_URL, 'http://localhost'), 'http://localhost/feeds/all.rss')).not.toEqual([]);
     const atom = (await request(t.app).get('/feeds/all.atom')).text;
     expect(atomProblems(atom.replace(/ term="[^"]+"/, ''), `${BASE_URL}/feeds/all.atom`)).not.toEqual([]);
     expect(atomProblems(atom.replace(/<author>[\s\S]*?<\/author>/g, ''), `${BASE_URL}/feeds/all.atom`)).not.toEqual([]);

@@ -23,7 +23,7 @@ export interface TestApp {
 }
 
 /** Creates a test app; `env` adds to the environment given to loadConfig. */
-export function createTestApp(options: { env?: Record<string, string>; now?: Date; dir?: string } = {}): TestApp {
+export function createTestApp(options: { env?: Record<string, string>; now?: Date; dir?: string; storeCalls?: string[] } = {}): TestApp {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'herold-test-'));
   const config = loadConfig({
     HEROLD_DATA_DIR: dir,
@@ -42,6 +42,21 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
-  (state as { app: TestApp['app'] }).app = createApp({ config, store, clock: () => state.now, log: (line) => logs.push(line) });
+  // With storeCalls, the app gets the same store with every method call recorded by name.
+  const calls = options.storeCalls;
+  const appStore = calls
+    ? new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function'
+          ? (...args: unknown[]) => {
+            calls.push(String(key));
+            return (value as (...inner: unknown[]) => unknown).apply(target, args);
+          }
+          : value;
+      },
+    })
+    : store;
+  (state as { app: TestApp['app'] }).app = createApp({ config, store: appStore, clock: () => state.now, log: (line) => logs.push(line) });
   return state;
 }

@@ -49,6 +49,16 @@ const RFC822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|J
 const MEDIA_TYPE = /^[a-z]+\/[a-z0-9.+-]+$/;
 const ABSOLUTE_IRI = /^[a-z][a-z0-9+.-]*:\S+$/i;
 
+/** The W3C validator's "full URL": http(s), and a host with a dot (it refuses "localhost"). */
+function fullUrl(value: unknown): boolean {
+  try {
+    const url = new URL(String(value));
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.includes('.');
+  } catch {
+    return false;
+  }
+}
+
 /** Violations of RFC 4287 (the rules that can be checked on the document alone). */
 export function atomProblems(xml: string, expectedSelf: string): string[] {
   const problems = xmlProblems(xml);
@@ -137,7 +147,7 @@ export function rssProblems(xml: string, expectedSelf: string): string[] {
   for (const [index, item] of list(channel.item).entries()) {
     const where = `item ${index + 1}`;
     if (!text(item.title) && !text(item.description)) problems.push(`${where}: neither title nor description (ItemMustContainTitleOrDescription)`);
-    if (!ABSOLUTE_IRI.test(text(item.link))) problems.push(`${where}: link is not an absolute URL`);
+    if (!fullUrl(text(item.link))) problems.push(`${where}: link is not a full URL`);
     const guid = list(item.guid)[0];
     if (!guid) problems.push(`${where}: no guid (MissingGuid)`);
     else {
@@ -155,12 +165,12 @@ export function rssProblems(xml: string, expectedSelf: string): string[] {
     const enclosures = list(item.enclosure);
     if (enclosures.length > 1) problems.push(`${where}: more than one enclosure`);
     for (const enclosure of enclosures) {
-      if (!/^https?:\/\//.test(String(enclosure['@url'] ?? ''))) problems.push(`${where}: enclosure url is not absolute`);
+      if (!fullUrl(enclosure['@url'])) problems.push(`${where}: enclosure url is not a full URL (InvalidURLAttribute)`);
       if (!/^[1-9]\d*$/.test(String(enclosure['@length'] ?? ''))) problems.push(`${where}: enclosure length is not a positive integer`);
       if (!MEDIA_TYPE.test(String(enclosure['@type'] ?? ''))) problems.push(`${where}: enclosure type is not a media type`);
     }
     for (const media of list(item['media:content'])) {
-      if (!/^https?:\/\//.test(String(media['@url'] ?? ''))) problems.push(`${where}: media:content without url`);
+      if (!fullUrl(media['@url'])) problems.push(`${where}: media:content url is not a full URL`);
       if (!MEDIA_TYPE.test(String(media['@type'] ?? ''))) problems.push(`${where}: media:content without type`);
       if (!/^\d+$/.test(String(media['@fileSize'] ?? ''))) problems.push(`${where}: media:content without fileSize`);
     }
