@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: no compilers, a non-root user, data/ as a volume.

@@ -171,6 +171,7 @@ export function createStore(db: Database) {
     stats: db.prepare(`SELECT count(*) AS count, max(r.published_at) AS newest FROM releases r WHERE ${VISIBLE}`),
     nextEmbargo: db.prepare(`SELECT min(embargo_until) AS at FROM releases WHERE embargo_until > :now AND status = 'published'`),
     ping: db.prepare(`SELECT 1 AS ok`),
+    dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
   };
 
   function hydrate(rows: ReleaseRow[]): Release[] {
@@ -397,7 +398,7 @@ export function createStore(db: Database) {
      * commits (another process's import), the local counter this connection's own writes.
      */
     generation(): string {
-      return `${localWrites}:${db.pragma('data_version', { simple: true }) as number}`;
+      return `${localWrites}:${q.dataVersion.get() as number}`;
     },
   };
 }
