@@ -138,10 +138,24 @@ function parseBaseUrl(value: string | undefined, port: number): string {
   } catch {
     throw new ConfigError(`HEROLD_BASE_URL: must be an absolute http(s) URL, got "${value}"`);
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || /[?#]/.test(value) || url.username || url.password) {
     throw new ConfigError(`HEROLD_BASE_URL: must be an absolute http(s) URL without query or credentials, got "${value}"`);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/** The usual Open Graph locale of a language without a region. */
+const LOCALES: Readonly<Record<string, string>> = {
+  de: 'de_DE', en: 'en_GB', fr: 'fr_FR', it: 'it_IT', es: 'es_ES', nl: 'nl_NL', pl: 'pl_PL', tr: 'tr_TR', da: 'da_DK',
+  sv: 'sv_SE', nb: 'nb_NO', fi: 'fi_FI', cs: 'cs_CZ', pt: 'pt_PT', el: 'el_GR', uk: 'uk_UA', ar: 'ar_AR', ru: 'ru_RU',
+};
+
+function defaultLocale(language: string, configFile: string | null): string {
+  const [base = '', region] = language.split('-');
+  if (region && /^[A-Za-z]{2}$/.test(region)) return `${base}_${region.toUpperCase()}`;
+  const locale = LOCALES[base];
+  if (!locale) throw new ConfigError(`${configFile ?? 'config'}: key "site.locale" is required for language "${language}"`);
+  return locale;
 }
 
 /**
@@ -184,7 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',
       organisation: site.organisation ?? 'Stadt Lindenau',
       language,
-      locale: site.locale ?? (language === 'de' ? 'de_DE' : `${language}_${language.toUpperCase()}`),
+      locale: site.locale ?? defaultLocale(language, configFile),
       contactEmail: site.contact_email ?? 'presse@lindenau.example',
       logo: site.logo ?? '/media/logo.png',
       icon: site.icon ?? '/media/icon.png',

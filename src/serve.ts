@@ -8,10 +8,10 @@ import { loadSamples } from './samples.js';
 
 /** Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all. */
 export async function serve(config: Config, log: (line: string) => void = (line) => console.log(line)): Promise<Server> {
-  const fresh = !existsSync(config.databaseFile);
   const db = openDatabase(config.databaseFile);
   const store = createStore(db);
-  if (fresh && existsSync(config.samplesDir)) {
+  // Decided by content, not by the file's existence: a first start that failed half-way loads them next time.
+  if (store.isEmpty() && existsSync(config.samplesDir)) {
     const count = await loadSamples(store, config);
     log(`herold: new database ${config.databaseFile}: loaded ${count} sample releases from ${config.samplesDir}`);
   }

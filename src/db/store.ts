@@ -37,8 +37,11 @@ const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_na
 const TRACKED = ['title', 'subtitle', 'bodyHtml', 'organisation', 'department', 'contact', 'topics',
   'places', 'images', 'attachments', 'publishedAt', 'embargoUntil', 'status', 'language'] as const;
 
+/** Whitespace next to a block-level tag never shows, so re-indented HTML compares equal. */
+const BLOCK_TAG_SPACE = /\s*(<\/?(?:p|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|thead|tbody|tr|th|td|hr|br|div)\b[^>]*>)\s*/gi;
+
 function collapse(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\s+/g, ' ').trim();
+  if (typeof value === 'string') return value.replace(BLOCK_TAG_SPACE, '$1').replace(/\s+/g, ' ').trim();
   if (Array.isArray(value)) return value.map(collapse);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, collapse(inner)]));
@@ -171,6 +174,7 @@ export function createStore(db: Database) {
     stats: db.prepare(`SELECT count(*) AS count, max(r.published_at) AS newest FROM releases r WHERE ${VISIBLE}`),
     nextEmbargo: db.prepare(`SELECT min(embargo_until) AS at FROM releases WHERE embargo_until > :now AND status = 'published'`),
     ping: db.prepare(`SELECT 1 AS ok`),
+    anyRelease: db.prepare(`SELECT 1 FROM releases LIMIT 1`),
     dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
   };
 
@@ -386,6 +390,11 @@ export function createStore(db: Database) {
     /** The next moment an embargo lifts after `now`, or null: cached output must expire then. */
     nextEmbargoLift(now: Date): string | null {
       return (q.nextEmbargo.get({ now: now.toISOString() }) as { at: string | null }).at;
+    },
+
+    /** True when the database holds no release at all, of any status. */
+    isEmpty(): boolean {
+      return q.anyRelease.get() === undefined;
     },
 
     /** Throws when the database cannot answer. */
