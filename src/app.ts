@@ -3,6 +3,8 @@ import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import { listFeeds, renderOpml } from './feeds/directory.js';
 import { createFeedHandler, parseFeedFile } from './feeds/handler.js';
+import { requireBearer } from './api/auth.js';
+import { createSourcesApi } from './api/sources.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { createCachedResponder, representation } from './http/representation.js';
 import { renderFeedsPage } from './pages/feeds-page.js';
@@ -13,10 +15,12 @@ export interface AppDeps {
   readonly store: Store;
   readonly clock?: () => Date;
   readonly log?: (line: string) => void;
+  /** When the scheduler runs, the next run of each source for the sources API. */
+  readonly nextRun?: (sourceId: string) => Date | null;
 }
 
 /** Builds the Express app: the route table of DESIGN.md, one 404 and one error handler. Does not listen. */
-export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line) }: AppDeps) {
+export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -61,6 +65,10 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
       res.status(503).json({ status: 'unavailable', database: 'unreachable', detail: (error as Error).message });
     }
   });
+
+  const sources = createSourcesApi(config, store, { config, store, clock, log }, nextRun);
+  app.get('/api/v1/sources', sources.list);
+  app.post('/api/v1/sources/:id/refresh', requireBearer(config.adminToken), sources.refresh);
 
   app.use('/media', express.static(config.mediaDir, { maxAge: '7d', index: false, dotfiles: 'ignore', fallthrough: true }));
 

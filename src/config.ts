@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import cron from 'node-cron';
 
 /** Site identity and presentation, from the config file's `site` key. */
 export interface SiteConfig {
@@ -36,6 +37,8 @@ export interface Config {
   readonly samplesDir: string;
   readonly mediaDir: string;
   readonly feedMaxAge: number;
+  /** The bearer token of the operations and authoring API; null disables them. */
+  readonly adminToken: string | null;
   readonly site: SiteConfig;
   readonly sources: readonly SourceConfig[];
 }
@@ -98,7 +101,39 @@ interface ConfigFile {
   sources?: Array<{ id: string; type: string; schedule: string } & Record<string, unknown>>;
 }
 
-const validateFile = new Ajv({ allErrors: false, strict: true }).compile<ConfigFile>(fileSchema);
+const httpUrl = { type: 'string', pattern: '^https?://[^\\s]+$' } as const;
+const selector = { type: 'string', minLength: 1 } as const;
+const common = {
+  organisation: { type: 'string', minLength: 1 },
+  department: { type: 'string', minLength: 1 },
+  topics: { type: 'array', items: { type: 'string', minLength: 1 } },
+  timeout_ms: { type: 'integer', minimum: 100, maximum: 600000 },
+  max_bytes: { type: 'integer', minimum: 1024, maximum: 104857600 },
+} as const;
+
+/** The settings each source type takes besides id, type and schedule. */
+const sourceSchemas = {
+  feed: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: httpUrl, ...common } },
+  files: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string', minLength: 1 }, ...common } },
+  html: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['listing_url', 'link_selector', 'title_selector', 'body_selector', 'date_selector'],
+    properties: {
+      listing_url: httpUrl, link_selector: selector, next_selector: selector, title_selector: selector,
+      subtitle_selector: selector, body_selector: selector, remove_selectors: { type: 'array', items: selector },
+      date_selector: selector, date_format: { type: 'string', minLength: 1 }, date_attribute: { type: 'string', minLength: 1 },
+      image_selector: selector, caption_selector: selector, credit_selector: selector, issuer_selector: selector,
+      contact_selector: selector, topics_selector: selector, attachment_selector: selector,
+      max_pages: { type: 'integer', minimum: 1, maximum: 10000 },
+      ...common,
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validateFile = ajv.compile<ConfigFile>(fileSchema);
+const validateSource = Object.fromEntries(Object.entries(sourceSchemas).map(([type, schema]) => [type, ajv.compile(schema)]));
 
 function errorKey(error: ErrorObject): string {
   const pointer = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -120,6 +155,14 @@ function readConfigFile(file: string): ConfigFile {
     throw new ConfigError(`${file}: key "${first ? errorKey(first) : '(root)'}" ${detail}`);
   }
   return parsed;
+}
+
+function parseToken(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (value.length < 16 || /\s/.test(value)) {
+    throw new ConfigError('HEROLD_ADMIN_TOKEN: must be at least 16 characters without spaces');
+  }
+  return value;
 }
 
 function parsePort(value: string | undefined): number {
@@ -182,6 +225,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   for (const [index, source] of sources.entries()) {
     if (seen.has(source.id)) throw new ConfigError(`${configFile}: key "sources.${index}.id" duplicates "${source.id}"`);
     seen.add(source.id);
+    if (!cron.validate(source.schedule)) {
+      throw new ConfigError(`${configFile}: key "sources.${index}.schedule" is not a cron expression: "${source.schedule}"`);
+    }
+    const validate = validateSource[source.type]!;
+    if (!validate(source.settings)) {
+      const first = validate.errors![0]!;
+      throw new ConfigError(`${configFile}: key "${['sources', index, errorKey(first)].filter((part) => part !== '(root)').join('.')}" ${first.message ?? 'invalid'}`);
+    }
   }
   const config: Config = {
     port,
@@ -193,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     samplesDir: path.resolve(fileDir, file.samples ?? 'samples'),
     mediaDir: path.resolve(fileDir, file.media ?? 'media'),
     feedMaxAge: file.feeds?.max_age ?? 300,
+    adminToken: parseToken(env.HEROLD_ADMIN_TOKEN),
     site: Object.freeze({
       name: site.name ?? 'Pressestelle Stadt Lindenau',
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',

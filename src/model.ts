@@ -92,3 +92,31 @@ export interface Revision {
   readonly note: string | null;
   readonly previous: Readonly<Record<string, unknown>>;
 }
+
+/** What a source did last, as kept in the database. */
+export interface SourceState {
+  readonly sourceId: string;
+  readonly lastAttemptAt: string | null;
+  readonly lastSuccessAt: string | null;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  readonly errorCount: number;
+  readonly consecutiveErrors: number;
+  readonly runs: number;
+  readonly lastNew: number;
+  readonly lastChanged: number;
+  readonly lastUnchanged: number;
+  readonly lastRejected: number;
+  readonly lastRequests: number;
+  readonly lastDurationMs: number | null;
+  readonly runningUntil: string | null;
+}
+
+/** What a probe measured of one media URL (all null when it failed). */
+export interface Probe {
+  readonly mime: string | null;
+  readonly bytes: number | null;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly error: string | null;
+}

@@ -4,6 +4,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createStore } from './db/store.js';
+import { startScheduler } from './ingest/scheduler.js';
 import { loadSamples } from './samples.js';
 
 /** Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all. */
@@ -15,7 +16,9 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     const count = await loadSamples(store, config);
     log(`herold: new database ${config.databaseFile}: loaded ${count} sample releases from ${config.samplesDir}`);
   }
-  const app = createApp({ config, store, log: (line) => console.error(line) });
+  const errorLog = (line: string) => console.error(line);
+  const scheduler = startScheduler({ config, store, log: errorLog });
+  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -24,6 +27,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   log(`herold: listening on ${config.host}:${config.port}, public at ${config.baseUrl}`);
   const stop = (signal: string) => {
     log(`herold: ${signal}: closing`);
+    void scheduler.stop();
     server.close(() => {
       db.close();
       process.exit(0);

@@ -95,6 +95,46 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX revisions_release ON revisions (release_id, revised_at);
   `,
+  `
+  -- What each source did last, shown at /api/v1/sources; running_until is a lease so that runs never overlap,
+  -- across processes too (a CLI refresh while the server runs).
+  CREATE TABLE source_state (
+    source_id TEXT PRIMARY KEY,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    last_new INTEGER NOT NULL DEFAULT 0,
+    last_changed INTEGER NOT NULL DEFAULT 0,
+    last_unchanged INTEGER NOT NULL DEFAULT 0,
+    last_rejected INTEGER NOT NULL DEFAULT 0,
+    last_requests INTEGER NOT NULL DEFAULT 0,
+    last_duration_ms INTEGER,
+    running_until TEXT
+  );
+
+  -- Validators of the last 200 answer per upstream URL, for conditional GETs.
+  CREATE TABLE http_validators (
+    url TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT
+  ) WITHOUT ROWID;
+
+  -- What a probe measured of a media URL, so that each file is probed once.
+  CREATE TABLE media_probes (
+    url TEXT PRIMARY KEY,
+    mime TEXT,
+    bytes INTEGER,
+    width INTEGER,
+    height INTEGER,
+    error TEXT,
+    probed_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

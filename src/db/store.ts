@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { Contact, Media, Release, ReleaseInput, ReleaseStatus, Revision, Term } from '../model.js';
+import type { Contact, Media, Probe, Release, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
 import { slugify } from '../text.js';
 
 /** A list's scope: all releases, one topic or one department (by id). */
@@ -176,6 +176,26 @@ export function createStore(db: Database) {
     ping: db.prepare(`SELECT 1 AS ok`),
     anyRelease: db.prepare(`SELECT 1 FROM releases LIMIT 1`),
     dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
+    sourceState: db.prepare(`SELECT * FROM source_state WHERE source_id = ?`),
+    sourceStates: db.prepare(`SELECT * FROM source_state ORDER BY source_id`),
+    acquireLease: db.prepare(`INSERT INTO source_state (source_id, running_until, last_attempt_at) VALUES (:id, :until, :now)
+      ON CONFLICT (source_id) DO UPDATE SET running_until = :until, last_attempt_at = :now
+      WHERE running_until IS NULL OR running_until <= :now`),
+    releaseLease: db.prepare(`UPDATE source_state SET running_until = NULL WHERE source_id = ?`),
+    recordSuccess: db.prepare(`UPDATE source_state SET last_success_at = :now, consecutive_errors = 0, runs = runs + 1,
+      last_new = :new, last_changed = :changed, last_unchanged = :unchanged, last_rejected = :rejected,
+      last_requests = :requests, last_duration_ms = :durationMs WHERE source_id = :id`),
+    recordFailure: db.prepare(`UPDATE source_state SET last_error = :error, last_error_at = :now, error_count = error_count + 1,
+      consecutive_errors = consecutive_errors + 1, runs = runs + 1, last_requests = :requests, last_duration_ms = :durationMs
+      WHERE source_id = :id`),
+    validators: db.prepare(`SELECT etag, last_modified FROM http_validators WHERE url = ?`),
+    saveValidators: db.prepare(`INSERT INTO http_validators (url, source_id, etag, last_modified) VALUES (:url, :sourceId, :etag, :lastModified)
+      ON CONFLICT (url) DO UPDATE SET source_id = :sourceId, etag = :etag, last_modified = :lastModified
+      WHERE etag IS NOT :etag OR last_modified IS NOT :lastModified`),
+    probe: db.prepare(`SELECT mime, bytes, width, height, error FROM media_probes WHERE url = ?`),
+    saveProbe: db.prepare(`INSERT INTO media_probes (url, mime, bytes, width, height, error, probed_at)
+      VALUES (:url, :mime, :bytes, :width, :height, :error, :now)
+      ON CONFLICT (url) DO UPDATE SET mime = :mime, bytes = :bytes, width = :width, height = :height, error = :error, probed_at = :now`),
   };
 
   function hydrate(rows: ReleaseRow[]): Release[] {
@@ -392,6 +412,71 @@ export function createStore(db: Database) {
       return (q.nextEmbargo.get({ now: now.toISOString() }) as { at: string | null }).at;
     },
 
+    /**
+     * Takes the run lease of a source until `until`, unless another run (in any process) holds an
+     * unexpired one; returns whether it was taken.
+     */
+    acquireSourceLease(sourceId: string, now: Date, until: Date): boolean {
+      return q.acquireLease.run({ id: sourceId, now: now.toISOString(), until: until.toISOString() }).changes === 1;
+    },
+
+    /** Gives the run lease of a source back. */
+    releaseSourceLease(sourceId: string): void {
+      q.releaseLease.run(sourceId);
+    },
+
+    /**
+     * Writes a successful run's releases, the validators of what was fetched and the source's counts
+     * in one transaction: either all of it is stored or none.
+     */
+    commitRefresh(sourceId: string, inputs: readonly ReleaseInput[], validators: ReadonlyArray<{ url: string; etag: string | null; lastModified: string | null }>,
+      stats: { rejected: number; requests: number; durationMs: number }, now: Date) {
+      const results = db.transaction(() => {
+        const outcomes = upsertMany(inputs, now.toISOString(), null);
+        for (const entry of validators) q.saveValidators.run({ sourceId, ...entry });
+        const count = (outcome: UpsertOutcome) => outcomes.filter((result) => result.outcome === outcome).length;
+        q.recordSuccess.run({
+          id: sourceId, now: now.toISOString(), new: count('new'), changed: count('changed'), unchanged: count('unchanged'),
+          rejected: stats.rejected, requests: stats.requests, durationMs: Math.round(stats.durationMs),
+        });
+        return outcomes;
+      })();
+      if (results.some((result) => result.outcome !== 'unchanged')) localWrites++;
+      return results;
+    },
+
+    /** Records a failed run: the error (naming source and URL), its time and the error counts. */
+    recordSourceFailure(sourceId: string, error: string, stats: { requests: number; durationMs: number }, now: Date): void {
+      q.recordFailure.run({ id: sourceId, error, now: now.toISOString(), requests: stats.requests, durationMs: Math.round(stats.durationMs) });
+    },
+
+    /** The state of one source, or undefined before its first run. */
+    sourceState(sourceId: string): SourceState | undefined {
+      const row = q.sourceState.get(sourceId) as Record<string, unknown> | undefined;
+      return row ? toSourceState(row) : undefined;
+    },
+
+    /** The state of every source that ever ran. */
+    sourceStates(): SourceState[] {
+      return (q.sourceStates.all() as Array<Record<string, unknown>>).map(toSourceState);
+    },
+
+    /** The validators stored for an upstream URL. */
+    validatorsFor(url: string): { etag: string | null; lastModified: string | null } | undefined {
+      const row = q.validators.get(url) as { etag: string | null; last_modified: string | null } | undefined;
+      return row ? { etag: row.etag, lastModified: row.last_modified } : undefined;
+    },
+
+    /** What was measured of a media URL before, if it was probed. */
+    probeOf(url: string): Probe | undefined {
+      return q.probe.get(url) as Probe | undefined;
+    },
+
+    /** Stores what a probe measured (or its error) so that the URL is not probed again. */
+    saveProbe(url: string, probe: Probe, now: Date): void {
+      q.saveProbe.run({ url, ...probe, now: now.toISOString() });
+    },
+
     /** True when the database holds no release at all, of any status. */
     isEmpty(): boolean {
       return q.anyRelease.get() === undefined;
@@ -409,6 +494,26 @@ export function createStore(db: Database) {
     generation(): string {
       return `${localWrites}:${q.dataVersion.get() as number}`;
     },
+  };
+}
+
+function toSourceState(row: Record<string, unknown>): SourceState {
+  return {
+    sourceId: row.source_id as string,
+    lastAttemptAt: row.last_attempt_at as string | null,
+    lastSuccessAt: row.last_success_at as string | null,
+    lastError: row.last_error as string | null,
+    lastErrorAt: row.last_error_at as string | null,
+    errorCount: row.error_count as number,
+    consecutiveErrors: row.consecutive_errors as number,
+    runs: row.runs as number,
+    lastNew: row.last_new as number,
+    lastChanged: row.last_changed as number,
+    lastUnchanged: row.last_unchanged as number,
+    lastRejected: row.last_rejected as number,
+    lastRequests: row.last_requests as number,
+    lastDurationMs: row.last_duration_ms as number | null,
+    runningUntil: row.running_until as string | null,
   };
 }
 

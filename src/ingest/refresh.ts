@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config, SourceConfig } from '../config.js';
+import type { Store } from '../db/store.js';
+import { measureFile } from '../media.js';
+import type { Media, Probe, ReleaseInput } from '../model.js';
+import { htmlToText, sanitizeBody, stripXmlForbidden } from '../text.js';
+import { createLimiter, decodeText, fetchUpstream, userAgent, type FetchOptions, type FetchResult } from './fetch.js';
+import { parseFeedSource, type FeedSourceSettings } from './feed-source.js';
+import { parseListing, parseReleasePage, type HtmlSiteSettings } from './html-site.js';
+import { parseMarkdownRelease } from './markdown.js';
+import { probeUrl } from './probe.js';
+import { parseTextRelease } from './text-release.js';
+import type { MediaRef, ParsedRelease, Rejected } from './types.js';
+
+/** What a refresh needs: configuration, the store, a clock and a log. */
+export interface RefreshDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock?: () => Date;
+  readonly log?: (line: string) => void;
+}
+
+/** Progress of a long run (back-fill): pages read so far, and releases found. */
+export type Progress = (event: { readonly pages: number; readonly releases: number; readonly url: string }) => void;
+
+/** What one run of one source did. */
+export interface RefreshReport {
+  readonly sourceId: string;
+  readonly ok: boolean;
+  /** Set when another run of the source held the lease, so this one did nothing. */
+  readonly skipped: boolean;
+  readonly new: number;
+  readonly changed: number;
+  readonly unchanged: number;
+  readonly rejected: readonly Rejected[];
+  readonly requests: number;
+  readonly durationMs: number;
+  readonly error: string | null;
+  /** Per release: its reference upstream and what the store did with it. */
+  readonly outcomes: ReadonlyArray<{ ref: string; outcome: 'new' | 'changed' | 'unchanged' }>;
+}
+
+/** A run holds its source's lease this long at most; a crashed run's lease expires. */
+const LEASE_MS = 30 * 60 * 1000;
+
+/** One run's context: counted, bounded requests, and the validators to store if the run succeeds. */
+interface Run {
+  readonly source: SourceConfig;
+  readonly deps: RefreshDeps;
+  readonly options: { readonly backfill: boolean; readonly progress?: Progress };
+  readonly fetchOptions: Pick<FetchOptions, 'userAgent' | 'timeoutMs' | 'maxBytes'>;
+  readonly limit: ReturnType<typeof createLimiter>;
+  readonly validators: Array<{ url: string; etag: string | null; lastModified: string | null }>;
+  requests: number;
+  /** Releases whose upstream answered 304: unchanged, not parsed. */
+  notModified: number;
+  fetch(url: string, conditional: boolean): Promise<FetchResult>;
+}
+
+/** What a collector gathers from its upstream. */
+interface Collected {
+  readonly releases: ParsedRelease[];
+  readonly rejected: Rejected[];
+}
+
+/** Herold's GUID for an upstream release: a name-based UUID (RFC 9562 v5 layout) of source and reference, stable forever. */
+export function stableGuid(sourceId: string, ref: string): string {
+  const hash = createHash('sha1').update(`herold:${sourceId}\n${ref}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `urn:uuid:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function settingsOf<T>(source: SourceConfig): T {
+  return source.settings as unknown as T;
+}
+
+async function collectFeed(run: Run): Promise<Collected> {
+  const settings = settingsOf<FeedSourceSettings>(run.source);
+  const result = await run.fetch(settings.url, true);
+  if (result.notModified) return { releases: [], rejected: [] };
+  const text = decodeText(result.bytes, result.contentType, 'xml');
+  const parsed = parseFeedSource(text, result.url, settings);
+  return { releases: [...parsed.releases], rejected: [...parsed.rejected] };
+}
+
+async function collectHtml(run: Run): Promise<Collected> {
+  const settings = settingsOf<HtmlSiteSettings & { max_pages?: number }>(run.source);
+  const maxPages = run.options.backfill ? (settings.max_pages ?? 10000) : 1;
+  const links: string[] = [];
+  const seenPages = new Set<string>();
+  let next: string | null = settings.listing_url;
+  while (next && seenPages.size < maxPages && !seenPages.has(next)) {
+    seenPages.add(next);
+    // Only the first listing page is asked conditionally: an unchanged front page means nothing new.
+    const page = await run.fetch(next, seenPages.size === 1 && !run.options.backfill);
+    if (page.notModified) return { releases: [], rejected: [] };
+    const listing = parseListing(decodeText(page.bytes, page.contentType, 'html'), page.url, settings);
+    for (const link of listing.links) if (!links.includes(link)) links.push(link);
+    run.options.progress?.({ pages: seenPages.size, releases: links.length, url: page.url });
+    next = listing.next;
+  }
+  const pages: Array<{ link: string; release: ParsedRelease }> = [];
+  const rejected: Rejected[] = [];
+  // run.fetch takes a slot of the source's limiter itself: at most 4 requests at once.
+  await Promise.all(links.map(async (link) => {
+    try {
+      const page = await run.fetch(link, true);
+      if (page.notModified) {
+        run.notModified++;
+        return;
+      }
+      pages.push({ link, release: parseReleasePage(decodeText(page.bytes, page.contentType, 'html'), page.url, settings) });
+    } catch (error) {
+      rejected.push({ ref: link, reason: (error as Error).message });
+      run.deps.log?.(`refresh: source ${run.source.id}: ${link}: ${(error as Error).message}`);
+    }
+  }));
+  // Listing order, not completion order, so that runs are reproducible.
+  pages.sort((a, b) => links.indexOf(a.link) - links.indexOf(b.link));
+  return { releases: pages.map((page) => page.release), rejected };
+}
+
+/** Reads release files (plain text of the seed's shape, or Markdown with front matter) from files and folders. */
+export async function collectFiles(paths: readonly string[]): Promise<Collected & { files: Map<string, string> }> {
+  const releases: ParsedRelease[] = [];
+  const rejected: Rejected[] = [];
+  const files = new Map<string, string>();
+  const visit = async (file: string, root: string): Promise<void> => {
+    const info = await stat(file);
+    if (info.isDirectory()) {
+      for (const name of (await readdir(file)).sort()) {
+        if (!name.startsWith('.')) await visit(path.join(file, name), root);
+      }
+      return;
+    }
+    if (!/\.(txt|md|markdown)$/i.test(file)) return;
+    const ref = path.relative(root, file) || path.basename(file);
+    try {
+      const text = await readFile(file, 'utf8');
+      const release = /\.txt$/i.test(file) ? parseTextRelease(text, ref) : parseMarkdownRelease(text, ref);
+      releases.push(release);
+      files.set(release.ref, file);
+    } catch (error) {
+      rejected.push({ ref: file, reason: (error as Error).message });
+    }
+  };
+  for (const entry of paths) {
+    const root = (await stat(entry)).isDirectory() ? entry : path.dirname(entry);
+    await visit(entry, root);
+  }
+  return { releases, rejected, files };
+}
+
+const IMAGE_EXTENSIONS = ['', '.jpg', '.jpeg', '.png', '.webp', '.gif'];
+
+/**
+ * A file source's image is named relative to its release file, often without extension. When the
+ * file is there, it is copied under the media folder and served; when not, the name stays a reference.
+ */
+async function localMedia(ref: MediaRef, releaseFile: string, sourceId: string, config: Config): Promise<Media> {
+  const base = { url: ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null };
+  if (/^https?:\/\//.test(ref.url)) return { ...base, width: null, height: null, mime: null, bytes: null };
+  for (const extension of IMAGE_EXTENSIONS) {
+    const candidate = path.resolve(path.dirname(releaseFile), `${ref.url}${extension}`);
+    const info = await stat(candidate).catch(() => null);
+    if (!info?.isFile()) continue;
+    const measured = await measureFile(candidate);
+    const name = path.basename(candidate).toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+    const folder = path.join(config.mediaDir, 'sources', sourceId);
+    await mkdir(folder, { recursive: true });
+    await copyFile(candidate, path.join(folder, name));
+    return { ...base, url: `/media/sources/${sourceId}/${name}`, ...measured };
+  }
+  return { ...base, width: null, height: null, mime: null, bytes: null };
+}
+
+async function collectFileSource(run: Run): Promise<Collected & { files: Map<string, string> }> {
+  const settings = settingsOf<{ path: string }>(run.source);
+  const folder = path.resolve(run.deps.config.configFile ? path.dirname(run.deps.config.configFile) : run.deps.config.dataDir, settings.path);
+  return collectFiles([folder]);
+}
+
+/** Measures remote media once per URL; what was measured before is reused from the store. */
+async function remoteMedia(ref: MediaRef, run: Run): Promise<Media> {
+  const { store, clock = () => new Date() } = run.deps;
+  let probe: Probe | undefined = store.probeOf(ref.url);
+  if (!probe) {
+    probe = await run.limit(() => {
+      run.requests++;
+      return probeUrl(ref.url, run.fetchOptions);
+    });
+    store.saveProbe(ref.url, probe, clock());
+    if (probe.error) run.deps.log?.(`refresh: source ${run.source.id}: probe of ${ref.url} failed: ${probe.error}`);
+  }
+  return {
+    url: ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null,
+    width: probe.width, height: probe.height, mime: probe.mime, bytes: probe.bytes,
+  };
+}
+
+function clean(value: string | null | undefined): string | null {
+  const text = value ? stripXmlForbidden(value).replace(/\s+/g, ' ').trim() : '';
+  return text || null;
+}
+
+/** Turns a parsed release into store input: Herold's GUID, sanitized body and its text, measured media. */
+async function toInput(release: ParsedRelease, run: Run, files?: Map<string, string>): Promise<ReleaseInput> {
+  const { config } = run.deps;
+  const base = release.url ?? (run.source.settings.url as string | undefined) ?? (run.source.settings.listing_url as string | undefined) ?? `${config.baseUrl}/`;
+  const media = (ref: MediaRef) => (files ? localMedia(ref, files.get(release.ref)!, run.source.id, config) : remoteMedia(ref, run));
+  const bodyHtml = sanitizeBody(release.bodyHtml, base);
+  const settings = run.source.settings as { organisation?: string; department?: string; topics?: string[] };
+  return {
+    guid: stableGuid(run.source.id, release.ref),
+    sourceId: run.source.id,
+    sourceRef: release.ref,
+    title: clean(release.title) ?? '',
+    subtitle: clean(release.subtitle),
+    bodyHtml,
+    bodyText: htmlToText(bodyHtml),
+    language: release.language ?? config.site.language,
+    organisation: clean(release.organisation) ?? settings.organisation ?? config.site.organisation,
+    department: clean(release.department) ?? settings.department ?? null,
+    contact: release.contact,
+    topics: [...new Set([...(settings.topics ?? []), ...release.topics.map(clean).filter((topic): topic is string => !!topic)])],
+    images: await Promise.all(release.images.map(media)),
+    attachments: await Promise.all(release.attachments.map(media)),
+    publishedAt: release.publishedAt,
+    updatedAt: release.updatedAt ?? null,
+    embargoUntil: release.embargoUntil ?? null,
+  };
+}
+
+function emptyReport(sourceId: string, fields: Partial<RefreshReport>): RefreshReport {
+  return { sourceId, ok: false, skipped: false, new: 0, changed: 0, unchanged: 0, rejected: [], requests: 0, durationMs: 0, error: null, outcomes: [], ...fields };
+}
+
+/**
+ * Refreshes one source: fetch (conditional, bounded), parse, probe, then one transaction that
+ * inserts new releases, updates changed ones and leaves unchanged ones unwritten. A failure is
+ * recorded with the source and URL and stored releases stay as they were. Runs never overlap.
+ */
+export function refreshSource(
+  source: SourceConfig,
+  deps: RefreshDeps,
+  options: { backfill?: boolean; progress?: Progress } = {},
+): Promise<RefreshReport> {
+  const collect = (run: Run) => (source.type === 'feed' ? collectFeed(run) : source.type === 'html' ? collectHtml(run) : collectFileSource(run));
+  return runSource(source, deps, options, collect);
+}
+
+/** Imports release files and folders once, as the source "import"; the report lists each file's outcome. */
+export function importFiles(paths: readonly string[], deps: RefreshDeps): Promise<RefreshReport> {
+  const source: SourceConfig = { id: 'import', type: 'files', schedule: '', settings: {} };
+  return runSource(source, deps, {}, () => collectFiles(paths));
+}
+
+async function runSource(
+  source: SourceConfig,
+  deps: RefreshDeps,
+  options: { backfill?: boolean; progress?: Progress },
+  collect: (run: Run) => Promise<Collected & { files?: Map<string, string> }>,
+): Promise<RefreshReport> {
+  const { store, config, clock = () => new Date(), log = () => {} } = deps;
+  const started = clock();
+  const startedAt = performance.now();
+  if (!store.acquireSourceLease(source.id, started, new Date(started.getTime() + LEASE_MS))) {
+    log(`refresh: source ${source.id}: another run is in progress; skipped`);
+    return emptyReport(source.id, { skipped: true });
+  }
+  const settings = source.settings as { timeout_ms?: number; max_bytes?: number };
+  const run: Run = {
+    source,
+    deps,
+    options: { backfill: options.backfill ?? false, ...(options.progress ? { progress: options.progress } : {}) },
+    fetchOptions: { userAgent: userAgent(config.baseUrl), timeoutMs: settings.timeout_ms ?? 15_000, maxBytes: settings.max_bytes ?? 5 * 1024 * 1024 },
+    limit: createLimiter(4),
+    validators: [],
+    requests: 0,
+    notModified: 0,
+    async fetch(url, conditional) {
+      const stored = conditional ? store.validatorsFor(url) : undefined;
+      this.requests++;
+      const result = await this.limit(() => fetchUpstream(url, { ...this.fetchOptions, etag: stored?.etag ?? null, lastModified: stored?.lastModified ?? null }));
+      if (!result.notModified && (result.etag || result.lastModified)) {
+        this.validators.push({ url, etag: result.etag, lastModified: result.lastModified });
+      }
+      return result;
+    },
+  };
+  try {
+    const collected = await collect(run);
+    const inputs = await Promise.all(collected.releases.map((release) => toInput(release, run, collected.files)));
+    const durationMs = performance.now() - startedAt;
+    const outcomes = store.commitRefresh(source.id, inputs, run.validators,
+      { rejected: collected.rejected.length, requests: run.requests, durationMs }, clock());
+    for (const item of collected.rejected) log(`refresh: source ${source.id}: rejected ${item.ref}: ${item.reason}`);
+    const count = (outcome: string) => outcomes.filter((result) => result.outcome === outcome).length;
+    return emptyReport(source.id, {
+      ok: true,
+      new: count('new'),
+      changed: count('changed'),
+      unchanged: count('unchanged') + run.notModified,
+      rejected: collected.rejected,
+      requests: run.requests,
+      durationMs,
+      outcomes: outcomes.map((result, index) => ({ ref: collected.releases[index]!.ref, outcome: result.outcome })),
+    });
+  } catch (error) {
+    const message = `source ${source.id}: ${(error as Error).message}`;
+    const durationMs = performance.now() - startedAt;
+    store.recordSourceFailure(source.id, message, { requests: run.requests, durationMs }, clock());
+    log(`refresh: ${message}`);
+    return emptyReport(source.id, { error: message, requests: run.requests, durationMs });
+  } finally {
+    store.releaseSourceLease(source.id);
+  }
+}
+
+/** Refreshes every configured source one after the other; a failing source does not stop the others. */
+export async function refreshAll(deps: RefreshDeps, sources: readonly SourceConfig[] = deps.config.sources): Promise<RefreshReport[]> {
+  const reports: RefreshReport[] = [];
+  for (const source of sources) reports.push(await refreshSource(source, deps));
+  return reports;
+}
