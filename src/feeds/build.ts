@@ -78,10 +78,18 @@ function withAbsoluteUrl(baseUrl: string, media: Media): Media {
   return { ...media, url: absoluteUrl(baseUrl, media.url) };
 }
 
+/**
+ * A file source may name an image that was never found: the name stays stored as a reference, but
+ * only URLs (absolute, or paths Herold serves) are published.
+ */
+function isPublished(media: Media): boolean {
+  return /^(https?:\/\/|\/(?!\/))/.test(media.url);
+}
+
 /** The one mapper: a stored release → the item every format is rendered from. */
 export function toEntry(release: Release, { baseUrl, site }: FeedSite): Entry {
-  const images = release.images.map((image) => withAbsoluteUrl(baseUrl, image));
-  const attachments = release.attachments.map((file) => withAbsoluteUrl(baseUrl, file));
+  const images = release.images.filter(isPublished).map((image) => withAbsoluteUrl(baseUrl, image));
+  const attachments = release.attachments.filter(isPublished).map((file) => withAbsoluteUrl(baseUrl, file));
   const author = [release.organisation ?? site.organisation, release.department?.name].filter(Boolean).join(' – ');
   return {
     guid: release.guid,
