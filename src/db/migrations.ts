@@ -135,6 +135,25 @@ export const migrations: readonly string[] = [
     probed_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Full-text search over title, subtitle and text; diacritics folded so that "Guler" finds "Güler".
+  CREATE VIRTUAL TABLE releases_fts USING fts5(
+    title, subtitle, body_text,
+    content = 'releases', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER releases_fts_insert AFTER INSERT ON releases BEGIN
+    INSERT INTO releases_fts (rowid, title, subtitle, body_text) VALUES (new.id, new.title, coalesce(new.subtitle, ''), new.body_text);
+  END;
+  CREATE TRIGGER releases_fts_delete AFTER DELETE ON releases BEGIN
+    INSERT INTO releases_fts (releases_fts, rowid, title, subtitle, body_text) VALUES ('delete', old.id, old.title, coalesce(old.subtitle, ''), old.body_text);
+  END;
+  CREATE TRIGGER releases_fts_update AFTER UPDATE OF title, subtitle, body_text ON releases BEGIN
+    INSERT INTO releases_fts (releases_fts, rowid, title, subtitle, body_text) VALUES ('delete', old.id, old.title, coalesce(old.subtitle, ''), old.body_text);
+    INSERT INTO releases_fts (rowid, title, subtitle, body_text) VALUES (new.id, new.title, coalesce(new.subtitle, ''), new.body_text);
+  END;
+  INSERT INTO releases_fts (releases_fts) VALUES ('rebuild');
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

@@ -101,6 +101,16 @@ function normalizedOf(release: Release): Normalized {
   };
 }
 
+/**
+ * An FTS5 query from what a person typed: each word quoted (so no word is read as FTS syntax) and
+ * matched as a prefix; all words must occur. Null when there is no word.
+ */
+export function ftsQuery(text: string): string | null {
+  const words = text.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length === 0) return null;
+  return words.slice(0, 20).map((word) => `"${word}"*`).join(' ');
+}
+
 function instant(value: string, field: string, guid: string): string {
   const time = Date.parse(value);
   if (!Number.isFinite(time)) throw new Error(`store: release ${guid}: ${field} "${value}" is not a date-time`);
@@ -127,6 +137,20 @@ export function createStore(db: Database) {
     newestTopic: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_topics rt
       JOIN releases r ON r.id = rt.release_id LEFT JOIN departments d ON d.id = r.department_id
       WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
+    countAll: db.prepare(`SELECT count(*) FROM releases r WHERE ${VISIBLE}`).pluck(),
+    countDepartment: db.prepare(`SELECT count(*) FROM releases r WHERE r.department_id = :scope AND ${VISIBLE}`).pluck(),
+    countTopic: db.prepare(`SELECT count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = :scope AND ${VISIBLE}`).pluck(),
+    search: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases_fts f JOIN releases r ON r.id = f.rowid
+      LEFT JOIN departments d ON d.id = r.department_id
+      WHERE releases_fts MATCH :match AND ${VISIBLE}
+        AND (:department IS NULL OR r.department_id = :department)
+        AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
+      ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    countSearch: db.prepare(`SELECT count(*) FROM releases_fts f JOIN releases r ON r.id = f.rowid
+      WHERE releases_fts MATCH :match AND ${VISIBLE}
+        AND (:department IS NULL OR r.department_id = :department)
+        AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))`).pluck(),
     withdrawnChangeAll: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
       WHERE r.status = 'withdrawn' AND r.published_at >= :since`),
     withdrawnChangeDepartment: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
@@ -349,6 +373,31 @@ export function createStore(db: Database) {
       const statement = scope.kind === 'all' ? q.newestAll : scope.kind === 'topic' ? q.newestTopic : q.newestDepartment;
       const params = { ...scopeParams(scope), now: options.now.toISOString(), limit: options.limit, offset: options.offset ?? 0 };
       return hydrate(statement.all(params) as ReleaseRow[]);
+    },
+
+    /** How many releases are visible at `now` in a scope. */
+    countReleases(scope: Scope, now: Date): number {
+      const statement = scope.kind === 'all' ? q.countAll : scope.kind === 'topic' ? q.countTopic : q.countDepartment;
+      return statement.get({ ...scopeParams(scope), now: now.toISOString() }) as number;
+    },
+
+    /**
+     * Full-text search within a scope, newest first: every word must occur (as a word or a word's
+     * beginning), umlauts and accents folded. A query without words finds nothing.
+     */
+    searchReleases(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): { releases: Release[]; total: number } {
+      const match = ftsQuery(text);
+      if (!match) return { releases: [], total: 0 };
+      const params = {
+        match,
+        now: options.now.toISOString(),
+        topic: scope.kind === 'topic' ? scope.id : null,
+        department: scope.kind === 'department' ? scope.id : null,
+      };
+      return {
+        releases: hydrate(q.search.all({ ...params, limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]),
+        total: q.countSearch.get(params) as number,
+      };
     },
 
     /** Newest withdrawal in a scope among releases published since `since`, or null. */
