@@ -24,7 +24,8 @@ function printReport(report: RefreshReport): void {
     console.log(`${report.sourceId}: skipped, another run is in progress`);
     return;
   }
-  for (const { ref, outcome } of report.outcomes) console.log(`${outcome.padEnd(9)} ${ref}`);
+  // A release file is named by its path (a Markdown release's ref may be the GUID in its front matter), as rejected ones are.
+  for (const { ref, file, outcome } of report.outcomes) console.log(`${outcome.padEnd(9)} ${file ?? ref}`);
   for (const { ref, reason } of report.rejected) console.log(`rejected  ${ref}: ${reason}`);
   const summary = `${report.new} new, ${report.changed} changed, ${report.unchanged} unchanged, ${report.rejected.length} rejected`;
   console.log(report.ok ? `${report.sourceId}: ${summary} (${report.requests} requests, ${Math.round(report.durationMs)} ms)`

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, SourceConfig } from '../config.js';
 import type { Store } from '../db/store.js';
-import { measureFile } from '../media.js';
+import { measureBytes } from '../media.js';
 import type { Media, Probe, ReleaseInput } from '../model.js';
 import { htmlToText, sanitizeBody, stripXmlForbidden } from '../text.js';
 import { createLimiter, decodeText, fetchUpstream, userAgent, type FetchOptions, type FetchResult } from './fetch.js';
@@ -38,8 +38,8 @@ export interface RefreshReport {
   readonly requests: number;
   readonly durationMs: number;
   readonly error: string | null;
-  /** Per release: its reference upstream and what the store did with it. */
-  readonly outcomes: ReadonlyArray<{ ref: string; outcome: 'new' | 'changed' | 'unchanged' }>;
+  /** Per release: its reference upstream (and the file it was read from, for files), and what the store did with it. */
+  readonly outcomes: ReadonlyArray<{ ref: string; file?: string; outcome: 'new' | 'changed' | 'unchanged' }>;
 }
 
 /** A run holds its source's lease this long at most; a crashed run's lease expires. */
@@ -56,6 +56,8 @@ interface Run {
   requests: number;
   /** Releases whose upstream answered 304: unchanged, not parsed. */
   notModified: number;
+  /** Media probed (or being probed) in this run, by URL: a file shown by several releases is asked for once. */
+  readonly probes: Map<string, Promise<Probe>>;
   fetch(url: string, conditional: boolean): Promise<FetchResult>;
 }
 
@@ -87,6 +89,15 @@ async function collectFeed(run: Run): Promise<Collected> {
   return { releases: [...parsed.releases], rejected: [...parsed.rejected] };
 }
 
+/**
+ * Makes the next run ask for `url` without validators (they are stored empty): what was rejected this time must
+ * be read again, not answered 304 and taken as unchanged.
+ */
+function forgetValidators(run: Run, url: string): void {
+  const others = run.validators.filter((entry) => entry.url !== url);
+  run.validators.splice(0, run.validators.length, ...others, { url, etag: null, lastModified: null });
+}
+
 async function collectHtml(run: Run): Promise<Collected> {
   const settings = settingsOf<HtmlSiteSettings & { max_pages?: number }>(run.source);
   const maxPages = run.options.backfill ? (settings.max_pages ?? 10000) : 1;
@@ -99,6 +110,10 @@ async function collectHtml(run: Run): Promise<Collected> {
     const page = await run.fetch(next, seenPages.size === 1 && !run.options.backfill);
     if (page.notModified) return { releases: [], rejected: [] };
     const listing = parseListing(decodeText(page.bytes, page.contentType, 'html'), page.url, settings);
+    // A front page without release links is a changed site or a maintenance page, not an empty archive: say so.
+    if (seenPages.size === 1 && listing.links.length === 0) {
+      throw new Error(`listing ${page.url}: link_selector "${settings.link_selector}" matches no link`);
+    }
     for (const link of listing.links) if (!links.includes(link)) links.push(link);
     run.options.progress?.({ pages: seenPages.size, releases: links.length, url: page.url });
     next = listing.next;
@@ -117,8 +132,11 @@ async function collectHtml(run: Run): Promise<Collected> {
     } catch (error) {
       rejected.push({ ref: link, reason: (error as Error).message });
       run.deps.log?.(`refresh: source ${run.source.id}: ${link}: ${(error as Error).message}`);
+      forgetValidators(run, link);
     }
   }));
+  // An unchanged listing (304) ends the next run before its pages are asked for: a rejected page is retried only if the listing is read again.
+  if (rejected.length > 0) forgetValidators(run, settings.listing_url);
   // Listing order, not completion order, so that runs are reproducible.
   pages.sort((a, b) => links.indexOf(a.link) - links.indexOf(b.link));
   return { releases: pages.map((page) => page.release), rejected };
@@ -164,15 +182,25 @@ const IMAGE_EXTENSIONS = ['', '.jpg', '.jpeg', '.png', '.webp', '.gif'];
 async function localMedia(ref: MediaRef, releaseFile: string, sourceId: string, config: Config): Promise<Media> {
   const base = { url: ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null };
   if (/^https?:\/\//.test(ref.url)) return { ...base, width: null, height: null, mime: null, bytes: null };
+  const home = path.dirname(releaseFile);
   for (const extension of IMAGE_EXTENSIONS) {
-    const candidate = path.resolve(path.dirname(releaseFile), `${ref.url}${extension}`);
+    const candidate = path.resolve(home, `${ref.url}${extension}`);
+    // Only files beside or below the release file: a reference must not publish whatever file the process can read.
+    const inside = path.relative(home, candidate);
+    if (!inside || inside.split(path.sep)[0] === '..' || path.isAbsolute(inside)) continue;
     const info = await stat(candidate).catch(() => null);
     if (!info?.isFile()) continue;
-    const measured = await measureFile(candidate);
-    const name = path.basename(candidate).toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+    const bytes = await readFile(candidate);
+    const measured = await measureBytes(bytes);
+    // Named by content too: two releases' own "bild.jpg" stay two files, and a replaced picture gets a new URL past caches.
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const name = `${hash}-${path.basename(candidate).toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}`;
     const folder = path.join(config.mediaDir, 'sources', sourceId);
-    await mkdir(folder, { recursive: true });
-    await copyFile(candidate, path.join(folder, name));
+    const target = path.join(folder, name);
+    if (!(await stat(target).catch(() => null))) {
+      await mkdir(folder, { recursive: true });
+      await writeFile(target, bytes);
+    }
     return { ...base, url: `/media/sources/${sourceId}/${name}`, ...measured };
   }
   return { ...base, width: null, height: null, mime: null, bytes: null };
@@ -184,18 +212,30 @@ async function collectFileSource(run: Run): Promise<Collected & { files: Map<str
   return collectFiles([folder]);
 }
 
+/** A remote file's probe: from the store when it was measured before, else measured once per run however many releases show it. */
+function probeOnce(url: string, run: Run): Promise<Probe> {
+  const { store, clock = () => new Date() } = run.deps;
+  let pending = run.probes.get(url);
+  if (!pending) {
+    pending = (async () => {
+      const known = store.probeOf(url);
+      if (known) return known;
+      const probe = await run.limit(() => {
+        run.requests++;
+        return probeUrl(url, run.fetchOptions);
+      });
+      store.saveProbe(url, probe, clock());
+      if (probe.error) run.deps.log?.(`refresh: source ${run.source.id}: probe of ${url} failed: ${probe.error}`);
+      return probe;
+    })();
+    run.probes.set(url, pending);
+  }
+  return pending;
+}
+
 /** Measures remote media once per URL; what was measured before is reused from the store. */
 async function remoteMedia(ref: MediaRef, run: Run): Promise<Media> {
-  const { store, clock = () => new Date() } = run.deps;
-  let probe: Probe | undefined = store.probeOf(ref.url);
-  if (!probe) {
-    probe = await run.limit(() => {
-      run.requests++;
-      return probeUrl(ref.url, run.fetchOptions);
-    });
-    store.saveProbe(ref.url, probe, clock());
-    if (probe.error) run.deps.log?.(`refresh: source ${run.source.id}: probe of ${ref.url} failed: ${probe.error}`);
-  }
+  const probe = await probeOnce(ref.url, run);
   return {
     url: ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null,
     width: probe.width, height: probe.height, mime: probe.mime, bytes: probe.bytes,
@@ -282,6 +322,7 @@ async function runSource(
     validators: [],
     requests: 0,
     notModified: 0,
+    probes: new Map(),
     async fetch(url, conditional) {
       const stored = conditional ? store.validatorsFor(url) : undefined;
       this.requests++;
@@ -308,7 +349,11 @@ async function runSource(
       rejected: collected.rejected,
       requests: run.requests,
       durationMs,
-      outcomes: outcomes.map((result, index) => ({ ref: collected.releases[index]!.ref, outcome: result.outcome })),
+      outcomes: outcomes.map((result, index) => {
+        const { ref } = collected.releases[index]!;
+        const file = collected.files?.get(ref);
+        return file ? { ref, file, outcome: result.outcome } : { ref, outcome: result.outcome };
+      }),
     });
   } catch (error) {
     const message = `source ${source.id}: ${(error as Error).message}`;
