@@ -6,8 +6,12 @@ import { createFeedHandler, parseFeedFile } from './feeds/handler.js';
 import { requireBearer } from './api/auth.js';
 import { createSourcesApi } from './api/sources.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { securityHeaders } from './http/security.js';
 import { createCachedResponder, representation } from './http/representation.js';
+import { embedRoutes } from './embed/routes.js';
+import { listRoutes } from './pages/list-routes.js';
 import { renderFeedsPage } from './pages/feeds-page.js';
+import { releaseRoutes } from './pages/release-routes.js';
 
 /** What the app needs from outside; tests pass their own clock and log. */
 export interface AppDeps {
@@ -25,6 +29,7 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
 
   const respond = createCachedResponder(store, clock);
   const serveFeed = createFeedHandler(config, store, respond);
@@ -65,6 +70,14 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
       res.status(503).json({ status: 'unavailable', database: 'unreachable', detail: (error as Error).message });
     }
   });
+
+  const pages = { config, store, respond, clock };
+  // /, /topics/{topic}, /departments/{department}, /search
+  app.use(listRoutes(pages));
+  // /releases/{slug}, /releases/{slug}/contact.vcf
+  app.use(releaseRoutes(pages));
+  // /embed.js, /embed/headlines, /api/v1/headlines, /oembed, /sitemap.xml, /news-sitemap.xml, /robots.txt
+  app.use(embedRoutes(pages));
 
   const sources = createSourcesApi(config, store, { config, store, clock, log }, nextRun);
   app.get('/api/v1/sources', sources.list);

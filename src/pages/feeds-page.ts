@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { FeedListing } from '../feeds/directory.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
+import { websiteMeta } from './meta.js';
 import { stringsFor } from './strings.js';
 
 /** The /feeds page: every feed with its subscribe links. */
@@ -23,8 +24,7 @@ ${section(t.topics, 'topic')}
 ${section(t.departments, 'department')}
 <p><a href="${config.baseUrl}/feeds.opml">${t.opml}</a></p>`;
   return layout(config, {
-    title: `${t.feedsTitle} – ${config.site.name}`,
-    canonical: `${config.baseUrl}/feeds`,
+    meta: websiteMeta(config, { title: `${t.feedsTitle} – ${config.site.name}`, description: t.feedsIntro, canonical: `${config.baseUrl}/feeds` }),
     feeds: all ? [{ title: all.title, path: all.path }] : [],
     body,
   });

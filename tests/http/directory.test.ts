@@ -58,7 +58,8 @@ describe('/feeds', () => {
     }
     expect(res.text).toContain(`<link rel="alternate" type="application/atom+xml" title="Pressestelle Stadt Lindenau (Atom)" href="${BASE_URL}/feeds/all.atom">`);
     expect(res.text).toContain('>Straßenbau</a>');
-    expect(res.text).not.toMatch(/<script/i);
+    // No script runs on the page; JSON-LD data is the only script element.
+    expect(res.text.match(/<script[^>]*>/gi) ?? []).toEqual(['<script type="application/ld+json">']);
   });
 });
 
