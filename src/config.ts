@@ -126,6 +126,7 @@ const sourceSchemas = {
       image_selector: selector, caption_selector: selector, credit_selector: selector, issuer_selector: selector,
       contact_selector: selector, topics_selector: selector, attachment_selector: selector,
       max_pages: { type: 'integer', minimum: 1, maximum: 10000 },
+      recheck: { type: 'integer', minimum: 0, maximum: 1000 },
       ...common,
     },
   },

@@ -199,6 +199,8 @@ export function createStore(db: Database) {
     nextEmbargo: db.prepare(`SELECT min(embargo_until) AS at FROM releases WHERE embargo_until > :now AND status = 'published'`),
     ping: db.prepare(`SELECT 1 AS ok`),
     anyRelease: db.prepare(`SELECT 1 FROM releases LIMIT 1`),
+    recentRefs: db.prepare(`SELECT source_ref FROM releases WHERE source_id = ? AND source_ref IS NOT NULL AND status = 'published'
+      ORDER BY published_at DESC, id DESC LIMIT ?`).pluck(),
     dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
     sourceState: db.prepare(`SELECT * FROM source_state WHERE source_id = ?`),
     sourceStates: db.prepare(`SELECT * FROM source_state ORDER BY source_id`),
@@ -524,6 +526,11 @@ export function createStore(db: Database) {
     /** Stores what a probe measured (or its error) so that the URL is not probed again. */
     saveProbe(url: string, probe: Probe, now: Date): void {
       q.saveProbe.run({ url, ...probe, now: now.toISOString() });
+    },
+
+    /** The upstream references of a source's newest published releases, newest first. */
+    recentSourceRefs(sourceId: string, limit: number): string[] {
+      return q.recentRefs.all(sourceId, limit) as string[];
     },
 
     /** True when the database holds no release at all, of any status. */

@@ -80,9 +80,9 @@ function withAbsoluteUrl(baseUrl: string, media: Media): Media {
 
 /**
  * A file source may name an image that was never found: the name stays stored as a reference, but
- * only URLs (absolute, or paths Herold serves) are published.
+ * only URLs (absolute, or paths Herold serves) are published, in feeds, pages and embeds alike.
  */
-function isPublished(media: Media): boolean {
+export function isPublished(media: Media): boolean {
   return /^(https?:\/\/|\/(?!\/))/.test(media.url);
 }
 

@@ -99,7 +99,7 @@ function forgetValidators(run: Run, url: string): void {
 }
 
 async function collectHtml(run: Run): Promise<Collected> {
-  const settings = settingsOf<HtmlSiteSettings & { max_pages?: number }>(run.source);
+  const settings = settingsOf<HtmlSiteSettings & { max_pages?: number; recheck?: number }>(run.source);
   const maxPages = run.options.backfill ? (settings.max_pages ?? 10000) : 1;
   const links: string[] = [];
   const seenPages = new Set<string>();
@@ -108,7 +108,12 @@ async function collectHtml(run: Run): Promise<Collected> {
     seenPages.add(next);
     // Only the first listing page is asked conditionally: an unchanged front page means nothing new.
     const page = await run.fetch(next, seenPages.size === 1 && !run.options.backfill);
-    if (page.notModified) return { releases: [], rejected: [] };
+    if (page.notModified) {
+      // An unchanged front page brings nothing new, but a release page may have been corrected on its own:
+      // the newest ones are asked again, conditionally (mostly a 304 each).
+      links.push(...run.deps.store.recentSourceRefs(run.source.id, settings.recheck ?? 20));
+      break;
+    }
     const listing = parseListing(decodeText(page.bytes, page.contentType, 'html'), page.url, settings);
     // A front page without release links is a changed site or a maintenance page, not an empty archive: say so.
     if (seenPages.size === 1 && listing.links.length === 0) {

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { TermRow } from '../db/store.js';
-import { absoluteUrl } from '../feeds/build.js';
+import { absoluteUrl, isPublished } from '../feeds/build.js';
 import type { Media, Release, Term } from '../model.js';
 import { excerpt, stripXmlForbidden } from '../text.js';
 import { html, type SafeHtml } from './html.js';
@@ -53,9 +53,8 @@ export function listPath(scope: ListScope, query: string | undefined, page: numb
   return `/search${params.length ? `?${params.join('&')}` : ''}`;
 }
 
-/** A file source may keep a bare file name as an image reference: only URLs are shown. */
 function publishedImage(release: Release): Media | undefined {
-  return release.images.find((image) => /^(https?:\/\/|\/(?!\/))/.test(image.url));
+  return release.images.find(isPublished);
 }
 
 function thumbnail(config: Config, image: Media | undefined): SafeHtml | '' {

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { absoluteUrl } from '../feeds/build.js';
+import { absoluteUrl, isPublished } from '../feeds/build.js';
 import type { Media, Release } from '../model.js';
 import { excerpt } from '../text.js';
 import { metaTags, type HeadLink, type PageMeta } from './meta.js';
@@ -22,17 +22,9 @@ export interface ShareImage extends ImageFacts {
 /** The longest meta description: search engines and unfurlers cut after about this many characters. */
 const DESCRIPTION_MAX = 200;
 
-/**
- * Only URLs are published, never a bare file reference a file source could not resolve; the same
- * rule as the feeds' (feeds/build.ts).
- */
-export function isPublishedMedia(media: Media): boolean {
-  return /^(https?:\/\/|\/(?!\/))/.test(media.url);
-}
-
 /** A release's published media of one kind with absolute URLs. */
 export function publishedMedia(list: readonly Media[], baseUrl: string): Media[] {
-  return list.filter(isPublishedMedia).map((media) => ({ ...media, url: absoluteUrl(baseUrl, media.url) }));
+  return list.filter(isPublished).map((media) => ({ ...media, url: absoluteUrl(baseUrl, media.url) }));
 }
 
 /** The release's lead image (its first published image), absolute, or null. */

@@ -39,7 +39,8 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
     app: undefined as unknown as TestApp['app'],
     close() {
       db.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      // Every test app lives in a temporary folder: it goes with the app, whoever made it.
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   // With storeCalls, the app gets the same store with every method call recorded by name.
