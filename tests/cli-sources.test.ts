@@ -1,69 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, test, type TestContext } from 'vitest';
 import { FIXTURES } from './helpers/app.js';
+import { freePort, kill, requireBuild, spawnCli, waitForOutput, type Run } from './helpers/cli.js';
+import { RATHAUS } from './helpers/sites.js';
 import { startUpstream, type Route, type Upstream } from './helpers/upstream.js';
 
-const REPO = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(REPO, 'dist', 'src', 'cli.js');
 const BASE_URL = 'http://herold.test';
 const FILES = readdirSync(path.join(FIXTURES, 'files')).filter((name) => /\.(txt|md)$/.test(name)).sort();
 
-/** The same settings as RATHAUS in tests/ingest/html-site.test.ts, without its listing URL. */
-const RATHAUS = {
-  link_selector: '.liste a',
-  next_selector: '.blaettern a:contains("Weiter")',
-  title_selector: 'article.pressemitteilung h1',
-  subtitle_selector: 'article.pressemitteilung p.teaser',
-  body_selector: 'article.pressemitteilung',
-  remove_selectors: ['a.sprungmarke', 'article.pressemitteilung > h1', 'p.teaser', 'div.share', 'div.herausgeber', 'div.kontakt'],
-  date_selector: 'div.herausgeber p:first-child',
-  date_format: "'Herausgegeben am' dd.MM.yyyy 'von:'",
-  image_selector: 'article.pressemitteilung figure img',
-  caption_selector: 'article.pressemitteilung figcaption',
-  credit_selector: 'article.pressemitteilung figcaption .credit',
-  issuer_selector: 'div.herausgeber p:not(:first-child)',
-  contact_selector: 'div.kontakt p',
-  attachment_selector: 'article.pressemitteilung a[href$=".pdf"]',
-};
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** A running `node dist/src/cli.js …` with its output so far. */
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exit: Promise<Exit>;
-}
+/** The fixture city site's selectors; each test points listing_url at its own upstream. */
+const { listing_url: _listing, ...RATHAUS_SELECTORS } = RATHAUS;
 
 interface Data {
   readonly dir: string;
   readonly config: string;
 }
 
-beforeAll(() => {
-  // The CLI is tested as shipped, compiled: `npm run build` first, as `npm test` does.
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-});
-
-/** A port nothing listens on now: the kernel's pick for port 0, released again. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+beforeAll(requireBuild);
 
 /** Every file under a folder, as URL paths. */
 function filesUnder(root: string, prefix = ''): string[] {
@@ -90,23 +45,13 @@ function scope(context: TestContext) {
   const dirs: string[] = [];
   const upstreams: Upstream[] = [];
   context.onTestFinished(async () => {
-    for (const started of runs) {
-      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
-      await started.exit;
-    }
+    for (const started of runs) await kill(started);
     for (const upstream of upstreams) await upstream.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   function run(args: string[], data: Data, port: number | null = null): Run {
-    // Pipes, not a terminal: stdout and stderr are not TTYs.
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: data.dir, env: environment(data, port), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    const exit = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-    const started: Run = { child, stdout: () => stdout, stderr: () => stderr, exit };
+    const started = spawnCli(args, environment(data, port), data.dir);
     runs.push(started);
     return started;
   }
@@ -138,7 +83,7 @@ function scope(context: TestContext) {
       const dir = tempDir('herold-cli-sources-');
       const config = path.join(dir, 'herold.json');
       const sources = upstream
-        ? [{ id: 'rathaus', type: 'html', schedule: '0 * * * *', timeout_ms: 5000, listing_url: `${upstream.url}/index.html`, ...RATHAUS }]
+        ? [{ id: 'rathaus', type: 'html', schedule: '0 * * * *', timeout_ms: 5000, listing_url: `${upstream.url}/index.html`, ...RATHAUS_SELECTORS }]
         : [];
       writeFileSync(config, JSON.stringify({ sources }));
       return { dir, config };
@@ -161,19 +106,6 @@ function scope(context: TestContext) {
       return { code, stdout: started.stdout(), stderr: started.stderr() };
     },
   };
-}
-
-/** Resolves once stdout matches; rejects when the process ends first or the time runs out. */
-async function waitForOutput(started: Run, pattern: RegExp, ms = 45_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let ended = false;
-  void started.exit.then(() => { ended = true; });
-  while (!pattern.test(started.stdout())) {
-    if (ended || Date.now() > deadline) {
-      throw new Error(`no ${pattern} ${ended ? 'before the process ended' : `within ${ms} ms`}\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** The output line that names `file`. */
@@ -218,7 +150,7 @@ describe.concurrent('herold import', () => {
     const data = dataDir(null);
     const port = await freePort();
     const server = run(['serve'], data, port);
-    await waitForOutput(server, /listening/);
+    await waitForOutput(server, /listening/, 45_000);
     const feedUrl = `http://127.0.0.1:${port}/feeds/all.json`;
     // Asked once before, so that the server holds a rendered feed that the import must make stale.
     const before = (await (await fetch(feedUrl)).json()) as { items: Array<{ title: string }> };

@@ -1,56 +1,20 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { freePort, kill, REPO, requireBuild, spawnCli, waitForOutput, type Exit, type Run } from './helpers/cli.js';
 
-const REPO = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(REPO, 'dist', 'src', 'cli.js');
 const BASE_URL = 'http://herold.test';
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** A running `node dist/src/cli.js …` with its output so far. */
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exit: Promise<Exit>;
-}
 
 const runs: Run[] = [];
 const dirs: string[] = [];
 
-beforeAll(() => {
-  // The CLI is tested as shipped, compiled; `npm test` type-checks without emitting, so build here.
-  const build = spawnSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: REPO, encoding: 'utf8' });
-  if (build.status !== 0 || !existsSync(CLI)) throw new Error(`build failed (${build.status}):\n${build.stdout}${build.stderr}`);
-}, 120_000);
+beforeAll(requireBuild);
 
 afterEach(async () => {
-  for (const run of runs.splice(0)) {
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-    await run.exit;
-  }
+  for (const run of runs.splice(0)) await kill(run);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A port nothing listens on now: the kernel's pick for port 0, released again. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A fresh data folder holding copies of the repository's sample releases and media, and no database. */
 function dataDir(): string {
@@ -70,29 +34,9 @@ function environment(dir: string, port: number | null, extra: Record<string, str
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-  const exit = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
-  const started: Run = { child, stdout: () => stdout, stderr: () => stderr, exit };
+  const started = spawnCli(args, env, cwd);
   runs.push(started);
   return started;
-}
-
-/** Resolves once stdout matches; rejects when the process ends first or the time runs out. */
-async function waitForOutput(started: Run, pattern: RegExp, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let ended = false;
-  void started.exit.then(() => { ended = true; });
-  while (!pattern.test(started.stdout())) {
-    if (ended || Date.now() > deadline) {
-      throw new Error(`no ${pattern} ${ended ? 'before the process ended' : `within ${ms} ms`}\n`
-        + `stdout: ${started.stdout()}\nstderr: ${started.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Sends SIGTERM and returns how the process ended and how long that took. */

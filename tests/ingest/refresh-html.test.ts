@@ -10,56 +10,17 @@ import type { HtmlSiteSettings } from '../../src/ingest/html-site.js';
 import { refreshSource, stableGuid, type Progress } from '../../src/ingest/refresh.js';
 import type { Contact, Media } from '../../src/model.js';
 import { createTestApp, FIXTURES, type TestApp } from '../helpers/app.js';
+import { KREIS, RATHAUS, SITE_ORIGINS } from '../helpers/sites.js';
 import { startUpstream, status, truncated, type Handler, type Upstream } from '../helpers/upstream.js';
 
 /*
  * The two fixture sites of tests/fixtures/sites, served from 127.0.0.1 and read by an `html` source each,
- * with the settings of tests/ingest/html-site.test.ts (copied, not imported: importing a test file would
- * run its tests here too). A new site with a different structure needs only a new configuration.
+ * with the settings of tests/helpers/sites.ts. A new site with a different structure needs only a new configuration.
  */
 
 /** Where the fixture pages believe they live; absolute links to these origins are rewritten to the fixture upstream. */
-const ORIGINS = { rathaus: 'https://rathaus.lindenau.example', kreis: 'https://www.kreis-lindenau.example' } as const;
+const ORIGINS = SITE_ORIGINS;
 type SiteName = keyof typeof ORIGINS;
-
-/** The same settings as RATHAUS in tests/ingest/html-site.test.ts. */
-const RATHAUS: HtmlSiteSettings = {
-  listing_url: `${ORIGINS.rathaus}/index.html`,
-  link_selector: '.liste a',
-  next_selector: '.blaettern a:contains("Weiter")',
-  title_selector: 'article.pressemitteilung h1',
-  subtitle_selector: 'article.pressemitteilung p.teaser',
-  body_selector: 'article.pressemitteilung',
-  remove_selectors: ['a.sprungmarke', 'article.pressemitteilung > h1', 'p.teaser', 'div.share', 'div.herausgeber', 'div.kontakt'],
-  date_selector: 'div.herausgeber p:first-child',
-  date_format: "'Herausgegeben am' dd.MM.yyyy 'von:'",
-  image_selector: 'article.pressemitteilung figure img',
-  caption_selector: 'article.pressemitteilung figcaption',
-  credit_selector: 'article.pressemitteilung figcaption .credit',
-  issuer_selector: 'div.herausgeber p:not(:first-child)',
-  contact_selector: 'div.kontakt p',
-  attachment_selector: 'article.pressemitteilung a[href$=".pdf"]',
-};
-
-/** The same settings as KREIS in tests/ingest/html-site.test.ts. */
-const KREIS: HtmlSiteSettings = {
-  listing_url: `${ORIGINS.kreis}/presse/index.html`,
-  link_selector: 'ul.news-list a.news-link',
-  next_selector: 'nav.pagination a[rel="next"]',
-  title_selector: '#content h2.headline',
-  subtitle_selector: '#content div.subline',
-  body_selector: '#content div.text',
-  remove_selectors: ['div.news-share'],
-  date_selector: '#content time',
-  date_attribute: 'datetime',
-  date_format: 'd. MMMM yyyy',
-  image_selector: '#content div.text img.image',
-  caption_selector: '#content div.text .image-caption',
-  credit_selector: '#content p.bildnachweis',
-  contact_selector: 'aside.pressekontakt',
-  topics_selector: '#content ul.tags li',
-  attachment_selector: '#content a.download',
-};
 
 const SETTINGS: Record<SiteName, HtmlSiteSettings> = { rathaus: RATHAUS, kreis: KREIS };
 

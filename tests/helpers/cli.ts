@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+/** The command line as shipped: compiled by `npm run build`, which `npm test` runs first. */
+export const CLI = path.join(REPO, 'dist', 'src', 'cli.js');
+
+/** Fails clearly when the compiled command line is missing. */
+export function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+}
+
+/** How a process ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A running `node dist/src/cli.js …` with its output so far. */
+export interface Run {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exit: Promise<Exit>;
+}
+
+/** Starts the command line with exactly this environment; stdout and stderr are pipes, not a terminal. */
+export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Run {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const exit = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Kills a process that is still running and waits for its end. */
+export async function kill(started: Run): Promise<void> {
+  if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+  await started.exit;
+}
+
+/** A port nothing listens on now: the kernel's pick for port 0, released again. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Resolves once stdout matches; rejects when the process ends first or the time runs out. */
+export async function waitForOutput(started: Run, pattern: RegExp, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let ended = false;
+  void started.exit.then(() => { ended = true; });
+  while (!pattern.test(started.stdout())) {
+    if (ended || Date.now() > deadline) {
+      throw new Error(`no ${pattern} ${ended ? 'before the process ended' : `within ${ms} ms`}\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
