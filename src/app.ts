@@ -12,6 +12,11 @@ import { embedRoutes } from './embed/routes.js';
 import { listRoutes } from './pages/list-routes.js';
 import { renderFeedsPage } from './pages/feeds-page.js';
 import { releaseRoutes } from './pages/release-routes.js';
+import { releasesApi } from './api/releases.js';
+import { statusRoutes } from './pages/status-routes.js';
+import { embargoedFeedRoutes } from './feeds/embargoed.js';
+import { websubRoutes } from './websub/routes.js';
+import type { WebSub } from './websub/hub.js';
 
 /** What the app needs from outside; tests pass their own clock and log. */
 export interface AppDeps {
@@ -21,10 +26,12 @@ export interface AppDeps {
   readonly log?: (line: string) => void;
   /** When the scheduler runs, the next run of each source for the sources API. */
   readonly nextRun?: (sourceId: string) => Date | null;
+  /** Herold's own WebSub hub (see startWebSub); without it, POST /websub answers 503. */
+  readonly websub?: WebSub;
 }
 
 /** Builds the Express app: the route table of DESIGN.md, one 404 and one error handler. Does not listen. */
-export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null }: AppDeps) {
+export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -78,6 +85,14 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
   app.use(releaseRoutes(pages));
   // /embed.js, /embed/headlines, /api/v1/headlines, /oembed, /sitemap.xml, /news-sitemap.xml, /robots.txt
   app.use(embedRoutes(pages));
+  // /api/v1/releases[/{id}], /api/v1/openapi.json
+  app.use(releasesApi(pages));
+  // /websub (the hub)
+  app.use(websubRoutes(pages, websub));
+  // /status, /status.json
+  app.use(statusRoutes(pages));
+  // /feeds/embargoed.{rss,atom,json}?token=… (journalists with a press token)
+  app.use(embargoedFeedRoutes(pages));
 
   const sources = createSourcesApi(config, store, { config, store, clock, log }, nextRun);
   app.get('/api/v1/sources', sources.list);

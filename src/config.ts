@@ -37,8 +37,14 @@ export interface Config {
   readonly samplesDir: string;
   readonly mediaDir: string;
   readonly feedMaxAge: number;
-  /** The bearer token of the operations and authoring API; null disables them. */
+  /** The bearer token of the operations API (source refreshes); null disables it. */
   readonly adminToken: string | null;
+  /** Bearer tokens of the authoring API (HEROLD_API_TOKENS, comma-separated); empty disables it. */
+  readonly apiTokens: readonly string[];
+  /** Journalists' tokens for the embargoed feed (HEROLD_PRESS_TOKENS, comma-separated). */
+  readonly pressTokens: readonly string[];
+  /** An external WebSub hub to announce and ping (HEROLD_WEBSUB_HUB); null means Herold's own hub. */
+  readonly websubHub: string | null;
   readonly site: SiteConfig;
   readonly sources: readonly SourceConfig[];
 }
@@ -158,11 +164,22 @@ function readConfigFile(file: string): ConfigFile {
   return parsed;
 }
 
-function parseToken(value: string | undefined): string | null {
+function parseToken(value: string | undefined, key: string): string | null {
   if (value === undefined || value === '') return null;
   if (value.length < 16 || /\s/.test(value)) {
-    throw new ConfigError('HEROLD_ADMIN_TOKEN: must be at least 16 characters without spaces');
+    throw new ConfigError(`${key}: must be at least 16 characters without spaces`);
   }
+  return value;
+}
+
+function parseTokens(value: string | undefined, key: string): readonly string[] {
+  if (value === undefined || value.trim() === '') return Object.freeze([]);
+  return Object.freeze(value.split(',').map((token) => parseToken(token.trim(), key)!));
+}
+
+function parseHub(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (!/^https?:\/\/\S+$/.test(value)) throw new ConfigError(`HEROLD_WEBSUB_HUB: must be an absolute http(s) URL, got "${value}"`);
   return value;
 }
 
@@ -245,7 +262,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     samplesDir: path.resolve(fileDir, file.samples ?? 'samples'),
     mediaDir: path.resolve(fileDir, file.media ?? 'media'),
     feedMaxAge: file.feeds?.max_age ?? 300,
-    adminToken: parseToken(env.HEROLD_ADMIN_TOKEN),
+    adminToken: parseToken(env.HEROLD_ADMIN_TOKEN, 'HEROLD_ADMIN_TOKEN'),
+    apiTokens: parseTokens(env.HEROLD_API_TOKENS, 'HEROLD_API_TOKENS'),
+    pressTokens: parseTokens(env.HEROLD_PRESS_TOKENS, 'HEROLD_PRESS_TOKENS'),
+    websubHub: parseHub(env.HEROLD_WEBSUB_HUB),
     site: Object.freeze({
       name: site.name ?? 'Pressestelle Stadt Lindenau',
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',

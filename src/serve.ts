@@ -4,8 +4,10 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createStore } from './db/store.js';
+import { createWebSubStore } from './db/websub-store.js';
 import { startScheduler } from './ingest/scheduler.js';
 import { loadSamples } from './samples.js';
+import { startWebSub } from './websub/hub.js';
 
 /** Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all. */
 export async function serve(config: Config, log: (line: string) => void = (line) => console.log(line)): Promise<Server> {
@@ -18,7 +20,9 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   }
   const errorLog = (line: string) => console.error(line);
   const scheduler = startScheduler({ config, store, log: errorLog });
-  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun });
+  // The WebSub notifier: own hub (subscriptions, pushes) or pings to HEROLD_WEBSUB_HUB, on every change of the feeds.
+  const websub = startWebSub({ config, store, subscriptions: createWebSubStore(db), log: errorLog });
+  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun, websub: websub.hub });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -28,6 +32,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   const stop = (signal: string) => {
     log(`herold: ${signal}: closing`);
     void scheduler.stop();
+    void websub.stop();
     server.close(() => {
       db.close();
       process.exit(0);

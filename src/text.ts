@@ -85,3 +85,24 @@ export function excerpt(text: string, max = 240): string {
   const space = cut.lastIndexOf(' ');
   return `${(space > max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,.;:–-]+$/, '')}…`;
 }
+
+/** Tags that separate paragraphs or cells: text on either side of one never runs together. */
+const BLOCK_BOUNDARY = /<\/?(?:p|h[1-6]|ul|ol|li|blockquote|figure|figcaption|table|thead|tbody|tr|th|td|hr|br|div)\b[^>]*>/gi;
+
+/**
+ * What a reader gets from sanitized HTML: the text, paragraph by paragraph with whitespace collapsed,
+ * and where its links and images point. Two bodies with the same essence differ only in markup
+ * (`<b>` for `<strong>`, re-indentation), which is no correction.
+ */
+export function readerEssence(html: string): { text: string[]; links: string[] } {
+  const links = [...html.matchAll(/<(a|img)\b[^>]*>/gi)].map(([tag, name]) => {
+    const attributes = Object.fromEntries([...tag.matchAll(/\s(href|src|alt)="([^"]*)"/gi)].map(([, key, value]) => [key!.toLowerCase(), value!]));
+    return name!.toLowerCase() === 'a' ? `a ${attributes.href ?? ''}` : `img ${attributes.src ?? ''} ${attributes.alt ?? ''}`;
+  });
+  // Line breaks in the source are spaces; only block boundaries separate paragraphs.
+  const text = decodeHTML(html.replace(/\s+/g, ' ').replace(BLOCK_BOUNDARY, '\n').replace(/<[^>]*>/g, ''))
+    .split('\n')
+    .map((part) => part.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
+  return { text, links };
+}

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { registerSearchFunctions } from './search-text.js';
 
 /**
  * The schema, as an append-only list: the database's `PRAGMA user_version` is the number of
@@ -154,10 +155,86 @@ export const migrations: readonly string[] = [
   END;
   INSERT INTO releases_fts (releases_fts) VALUES ('rebuild');
   `,
+  `
+  -- Authoring API: answers to POSTs by Idempotency-Key, so that a retried request creates nothing twice.
+  CREATE TABLE idempotency_keys (
+    key TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response_json TEXT NOT NULL,
+    location TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (token_hash, key)
+  ) WITHOUT ROWID;
+  `,
+  `
+  -- WebSub: subscriptions to Herold's own hub, and the deliveries still to be made.
+  CREATE TABLE websub_subscriptions (
+    id INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    secret TEXT,
+    lease_seconds INTEGER NOT NULL,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_delivery_at TEXT,
+    last_error TEXT,
+    UNIQUE (topic, callback)
+  );
+  CREATE INDEX websub_subscriptions_topic ON websub_subscriptions (topic, expires_at);
+  `,
+  `
+  -- WebSub: the ETag of the feed body a subscriber last received, so that only changed feeds are pushed again.
+  ALTER TABLE websub_subscriptions ADD COLUMN last_etag TEXT;
+  `,
+  `
+  -- Status page: one row per refresh of a source (kept 30 days), so that the press office sees the last week.
+  CREATE TABLE source_runs (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    new INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER,
+    error TEXT
+  );
+  CREATE INDEX source_runs_started ON source_runs (started_at DESC);
+  -- Atom feeds carry an RFC 6721 tombstone for each release withdrawn in the last 30 days.
+  CREATE INDEX releases_withdrawn ON releases (changed_at) WHERE status = 'withdrawn';
+  `,
+  `
+  -- Full-text search over title, subtitle, text, topics, department and press contact, folded for German
+  -- (herold_searchable, src/db/search-text.ts: "Gueler", "Guler" and "güler" find "Güler"). The folding is
+  -- JavaScript, so the store fills this index in its own transaction; the triggers of the old index go.
+  DROP TRIGGER IF EXISTS releases_fts_insert;
+  DROP TRIGGER IF EXISTS releases_fts_delete;
+  DROP TRIGGER IF EXISTS releases_fts_update;
+  DROP TABLE IF EXISTS releases_fts;
+  CREATE VIRTUAL TABLE release_search USING fts5(
+    title, subtitle, body, topics, department, contact,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+  INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
+  SELECT r.id, herold_searchable(r.title), herold_searchable(r.subtitle), herold_searchable(r.body_text),
+    herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
+      WHERE rt.release_id = r.id)),
+    herold_searchable(d.name),
+    herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
+  FROM releases r LEFT JOIN departments d ON d.id = r.department_id;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */
 export function migrate(db: Database): number {
+  // Steps may fold text for search in SQL (herold_searchable).
+  registerSearchFunctions(db);
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new Error(`database: schema version ${current} is newer than this Herold (${migrations.length})`);

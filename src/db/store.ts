@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Contact, Media, Probe, Release, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
-import { slugify } from '../text.js';
+import { readerEssence, slugify } from '../text.js';
+import { createStatusStore } from './status-store.js';
+import { foldGerman, registerSearchFunctions } from './search-text.js';
+
+/** How long a withdrawn release stays in the Atom feeds as an RFC 6721 tombstone. */
+export const TOMBSTONE_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** A list's scope: all releases, one topic or one department (by id). */
 export type Scope = { kind: 'all' } | { kind: 'topic'; id: number } | { kind: 'department'; id: number };
@@ -77,9 +82,17 @@ function mediaFields(media: Media): Media {
   };
 }
 
-/** Hash of the content that matters to readers; whitespace-only differences do not count. */
+/**
+ * The values as readers compare them: a body counts by its text and link targets (readerEssence), so a
+ * change of markup alone (`<b>` for `<strong>`, re-indentation) is no correction.
+ */
+function comparable(values: Normalized): Normalized {
+  return { ...values, bodyHtml: readerEssence(String(values.bodyHtml)) };
+}
+
+/** Hash of the content that matters to readers; whitespace- and markup-only differences do not count. */
 export function contentHash(input: ReleaseInput): string {
-  return createHash('sha256').update(JSON.stringify(collapse(normalize(input)))).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(collapse(comparable(normalize(input))))).digest('base64url');
 }
 
 function normalizedOf(release: Release): Normalized {
@@ -102,11 +115,11 @@ function normalizedOf(release: Release): Normalized {
 }
 
 /**
- * An FTS5 query from what a person typed: each word quoted (so no word is read as FTS syntax) and
- * matched as a prefix; all words must occur. Null when there is no word.
+ * An FTS5 query from what a person typed: folded like the index (foldGerman), each word quoted (so no
+ * word is read as FTS syntax) and matched as a prefix; all words must occur. Null when there is no word.
  */
 export function ftsQuery(text: string): string | null {
-  const words = text.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words = foldGerman(text).match(/[\p{L}\p{N}]+/gu) ?? [];
   if (words.length === 0) return null;
   return words.slice(0, 20).map((word) => `"${word}"*`).join(' ');
 }
@@ -129,6 +142,7 @@ function withCanonicalInstants(input: ReleaseInput): ReleaseInput {
 
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
+  registerSearchFunctions(db);
   const q = {
     newestAll: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
       WHERE ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
@@ -141,27 +155,62 @@ export function createStore(db: Database) {
     countDepartment: db.prepare(`SELECT count(*) FROM releases r WHERE r.department_id = :scope AND ${VISIBLE}`).pluck(),
     countTopic: db.prepare(`SELECT count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id
       WHERE rt.topic_id = :scope AND ${VISIBLE}`).pluck(),
-    search: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases_fts f JOIN releases r ON r.id = f.rowid
+    search: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_search f JOIN releases r ON r.id = f.rowid
       LEFT JOIN departments d ON d.id = r.department_id
-      WHERE releases_fts MATCH :match AND ${VISIBLE}
+      WHERE release_search MATCH :match AND ${VISIBLE}
         AND (:department IS NULL OR r.department_id = :department)
         AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
       ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    countSearch: db.prepare(`SELECT count(*) FROM releases_fts f JOIN releases r ON r.id = f.rowid
-      WHERE releases_fts MATCH :match AND ${VISIBLE}
+    countSearch: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r ON r.id = f.rowid
+      WHERE release_search MATCH :match AND ${VISIBLE}
         AND (:department IS NULL OR r.department_id = :department)
         AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))`).pluck(),
+    unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = ?`),
+    // The same columns as the migration that created the index fills; herold_searchable is foldGerman's index side.
+    indexRelease: db.prepare(`INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
+      SELECT r.id, herold_searchable(r.title), herold_searchable(r.subtitle), herold_searchable(r.body_text),
+        herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
+          WHERE rt.release_id = r.id)),
+        herold_searchable(d.name),
+        herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
+      FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`),
+    // What a reader of a list can have seen change: a write (correction, withdrawal) or an embargo lifting,
+    // of any release in the scope published since :since; releases still under embargo reveal nothing.
+    changeAll: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
+      WHERE r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
+    changeDepartment: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
+      WHERE r.department_id = :scope AND r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
+    changeTopic: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM release_topics rt
+      JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = :scope AND rt.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
     withdrawnChangeAll: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
       WHERE r.status = 'withdrawn' AND r.published_at >= :since`),
     withdrawnChangeDepartment: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
       WHERE r.department_id = :scope AND r.status = 'withdrawn' AND r.published_at >= :since`),
     withdrawnChangeTopic: db.prepare(`SELECT max(r.changed_at) AS at FROM release_topics rt JOIN releases r ON r.id = rt.release_id
       WHERE rt.topic_id = :scope AND r.status = 'withdrawn' AND rt.published_at >= :since`),
+    // RFC 6721 tombstones: withdrawals since :since of releases that were public before (an embargoed one's GUID never
+    // shows, nor one first stored as withdrawn).
+    tombstonesAll: db.prepare(`SELECT r.guid, r.changed_at FROM releases r WHERE r.status = 'withdrawn' AND r.changed_at > :since
+      AND (r.embargo_until IS NULL OR r.embargo_until <= r.changed_at) AND r.created_at < r.changed_at ORDER BY r.changed_at DESC, r.id DESC LIMIT 100`),
+    tombstonesDepartment: db.prepare(`SELECT r.guid, r.changed_at FROM releases r WHERE r.department_id = :scope
+      AND r.status = 'withdrawn' AND r.changed_at > :since AND (r.embargo_until IS NULL OR r.embargo_until <= r.changed_at) AND r.created_at < r.changed_at
+      ORDER BY r.changed_at DESC, r.id DESC LIMIT 100`),
+    tombstonesTopic: db.prepare(`SELECT r.guid, r.changed_at FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = :scope AND r.status = 'withdrawn' AND r.changed_at > :since
+      AND (r.embargo_until IS NULL OR r.embargo_until <= r.changed_at) AND r.created_at < r.changed_at ORDER BY r.changed_at DESC, r.id DESC LIMIT 100`),
+    oldestTombstone: db.prepare(`SELECT min(r.changed_at) AS at FROM releases r WHERE r.status = 'withdrawn' AND r.changed_at > :since
+      AND (r.embargo_until IS NULL OR r.embargo_until <= r.changed_at) AND r.created_at < r.changed_at`),
+    embargoed: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+      WHERE r.status = 'published' AND r.embargo_until > :now ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`),
+    lastEmbargoLift: db.prepare(`SELECT max(embargo_until) AS at FROM releases WHERE embargo_until <= :now AND status = 'published'`),
     topicsOf: db.prepare(`SELECT rt.release_id, t.slug, t.name FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
       WHERE rt.release_id IN (SELECT value FROM json_each(:ids)) ORDER BY rt.release_id, rt.position`),
     mediaOf: db.prepare(`SELECT * FROM media WHERE release_id IN (SELECT value FROM json_each(:ids))
       ORDER BY release_id, kind, position`),
     byId: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`),
+    byIds: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+      WHERE r.id IN (SELECT value FROM json_each(:ids))`),
     byGuid: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.guid = ?`),
     bySlug: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.slug = ?`),
     oldSlug: db.prepare(`SELECT r.slug FROM release_slugs s JOIN releases r ON r.id = s.release_id WHERE s.slug = ?`),
@@ -300,6 +349,12 @@ export function createStore(db: Database) {
     }
   }
 
+  /** The search index is kept by the store, in the writing transaction: its text is folded in JavaScript. */
+  function reindex(id: number): void {
+    q.unindexRelease.run(id);
+    q.indexRelease.run(id);
+  }
+
   function rowParams(input: ReleaseInput, slug: string, now: string) {
     return {
       guid: input.guid,
@@ -331,6 +386,7 @@ export function createStore(db: Database) {
       const slug = uniqueSlug(input.slug ?? slugify(input.title), null);
       const id = Number(q.insertRelease.run(rowParams(input, slug, now)).lastInsertRowid);
       writeChildren(id, input);
+      reindex(id);
       return { id, outcome: 'new' };
     }
     const hash = contentHash(input);
@@ -338,9 +394,12 @@ export function createStore(db: Database) {
     if (hash === stored) return { id: existing.id, outcome: 'unchanged' };
     const before = normalizedOf(existing);
     const after = normalize(input);
+    const [was, will] = [comparable(before), comparable(after)];
     const previous = Object.fromEntries(TRACKED
-      .filter((key) => JSON.stringify(collapse(before[key])) !== JSON.stringify(collapse(after[key])))
+      .filter((key) => JSON.stringify(collapse(was[key])) !== JSON.stringify(collapse(will[key])))
       .map((key) => [key, before[key]]));
+    // A hash from an older Herold (another formula) differs though nothing a reader sees does: no write.
+    if (Object.keys(previous).length === 0) return { id: existing.id, outcome: 'unchanged' };
     const wantedSlug = input.slug ?? (previous.title !== undefined ? slugify(input.title) : existing.slug);
     const slug = wantedSlug === existing.slug ? existing.slug : uniqueSlug(wantedSlug, existing.id);
     if (slug !== existing.slug) q.rememberSlug.run(existing.slug, existing.id);
@@ -348,6 +407,7 @@ export function createStore(db: Database) {
     const updatedAt = onlyStatus ? existing.updatedAt : (input.updatedAt ?? now);
     q.updateRelease.run({ ...rowParams({ ...input, updatedAt }, slug, now), id: existing.id });
     writeChildren(existing.id, input);
+    reindex(existing.id);
     q.insertRevision.run(existing.id, now, note, JSON.stringify(previous));
     return { id: existing.id, outcome: 'changed' };
   };
@@ -356,12 +416,16 @@ export function createStore(db: Database) {
     inputs.map((input) => upsertOne(input, now, note)));
 
   let localWrites = 0;
+  const status = createStatusStore(db);
 
   function scopeParams(scope: Scope) {
     return scope.kind === 'all' ? {} : { scope: scope.id };
   }
 
   return {
+    // The status page's queries (source runs, releases per week) live in status-store.ts.
+    ...status,
+
     /** Inserts new releases, updates changed ones (recording a revision), skips unchanged ones; one transaction. */
     upsertReleases(inputs: readonly ReleaseInput[], options: { now?: Date; note?: string | null } = {}) {
       const now = (options.now ?? new Date()).toISOString();
@@ -402,6 +466,16 @@ export function createStore(db: Database) {
       };
     },
 
+    /**
+     * The newest change readers of a scope can have seen among releases published since `since` (an
+     * ISO instant, or "" for all): a write of a visible or withdrawn release, or an embargo lifting.
+     * Whatever moves an item into, out of or along a page of that list is such a change; null when none.
+     */
+    newestChange(scope: Scope, since: string, now: Date): string | null {
+      const statement = scope.kind === 'all' ? q.changeAll : scope.kind === 'topic' ? q.changeTopic : q.changeDepartment;
+      return (statement.get({ ...scopeParams(scope), since, now: now.toISOString() }) as string | null) || null;
+    },
+
     /** Newest withdrawal in a scope among releases published since `since`, or null. */
     newestWithdrawal(scope: Scope, since: string): string | null {
       const statement = scope.kind === 'all' ? q.withdrawnChangeAll
@@ -409,9 +483,44 @@ export function createStore(db: Database) {
       return (statement.get({ ...scopeParams(scope), since }) as { at: string | null }).at;
     },
 
+    /**
+     * RFC 6721 tombstones of a scope: the GUIDs of releases withdrawn within the last 30 days before `now`
+     * (while public), with the time of withdrawal, newest first.
+     */
+    tombstones(scope: Scope, now: Date): Array<{ guid: string; withdrawnAt: string }> {
+      const statement = scope.kind === 'all' ? q.tombstonesAll : scope.kind === 'topic' ? q.tombstonesTopic : q.tombstonesDepartment;
+      const rows = statement.all({ ...scopeParams(scope), since: new Date(now.getTime() - TOMBSTONE_MS).toISOString() }) as Array<{ guid: string; changed_at: string }>;
+      return rows.map((row) => ({ guid: row.guid, withdrawnAt: row.changed_at }));
+    },
+
+    /** Releases still under embargo at `now`, newest first: only for journalists holding a press token. */
+    embargoedReleases(now: Date, limit: number): Release[] {
+      return hydrate(q.embargoed.all({ now: now.toISOString(), limit }) as ReleaseRow[]);
+    },
+
+    /** The last moment an embargo lifted at or before `now`, or null. */
+    lastEmbargoLift(now: Date): string | null {
+      return (q.lastEmbargoLift.get({ now: now.toISOString() }) as { at: string | null }).at;
+    },
+
     /** One release by internal id, whatever its status. */
     releaseById(id: number): Release | undefined {
       return one(q.byId.get(id));
+    },
+
+    /** Releases by internal id, in the order given (unknown ids left out), whatever their status. */
+    releasesByIds(ids: readonly number[]): Release[] {
+      if (ids.length === 0) return [];
+      const byId = new Map(hydrate(q.byIds.all({ ids: JSON.stringify(ids) }) as ReleaseRow[]).map((release) => [release.id, release]));
+      return ids.map((id) => byId.get(id)).filter((release): release is Release => release !== undefined);
+    },
+
+    /**
+     * The connection itself, for feature stores (src/db/api-store.ts) that prepare their own statements
+     * and whose writes must share a transaction with this store's.
+     */
+    connection(): Database {
+      return db;
     },
 
     /** One release by its stable GUID, whatever its status. */
@@ -458,9 +567,13 @@ export function createStore(db: Database) {
       return q.stats.get({ now: now.toISOString() }) as { count: number; newest: string | null };
     },
 
-    /** The next moment an embargo lifts after `now`, or null: cached output must expire then. */
+    /** The next moment public output changes without a write (an embargo lifts, a tombstone ages out), or null: cached output expires then. */
     nextEmbargoLift(now: Date): string | null {
-      return (q.nextEmbargo.get({ now: now.toISOString() }) as { at: string | null }).at;
+      const lift = (q.nextEmbargo.get({ now: now.toISOString() }) as { at: string | null }).at;
+      // A tombstone ageing out changes the Atom feeds too: cached output expires then as well.
+      const oldest = (q.oldestTombstone.get({ since: new Date(now.getTime() - TOMBSTONE_MS).toISOString() }) as { at: string | null }).at;
+      const expiry = oldest ? new Date(Date.parse(oldest) + TOMBSTONE_MS).toISOString() : null;
+      return lift && expiry ? (lift < expiry ? lift : expiry) : lift ?? expiry;
     },
 
     /**
@@ -490,6 +603,10 @@ export function createStore(db: Database) {
           id: sourceId, now: now.toISOString(), new: count('new'), changed: count('changed'), unchanged: count('unchanged'),
           rejected: stats.rejected, requests: stats.requests, durationMs: Math.round(stats.durationMs),
         });
+        status.recordRun({
+          sourceId, finishedAt: now, ok: true, new: count('new'), changed: count('changed'), unchanged: count('unchanged'),
+          rejected: stats.rejected, requests: stats.requests, durationMs: stats.durationMs,
+        });
         return outcomes;
       })();
       if (results.some((result) => result.outcome !== 'unchanged')) localWrites++;
@@ -498,7 +615,10 @@ export function createStore(db: Database) {
 
     /** Records a failed run: the error (naming source and URL), its time and the error counts. */
     recordSourceFailure(sourceId: string, error: string, stats: { requests: number; durationMs: number }, now: Date): void {
-      q.recordFailure.run({ id: sourceId, error, now: now.toISOString(), requests: stats.requests, durationMs: Math.round(stats.durationMs) });
+      db.transaction(() => {
+        q.recordFailure.run({ id: sourceId, error, now: now.toISOString(), requests: stats.requests, durationMs: Math.round(stats.durationMs) });
+        status.recordRun({ sourceId, finishedAt: now, ok: false, requests: stats.requests, durationMs: stats.durationMs, error });
+      })();
     },
 
     /** The state of one source, or undefined before its first run. */

@@ -2,6 +2,7 @@ import { Feed, type Extension, type Item } from 'feed';
 import type { SiteConfig } from '../config.js';
 import type { Contact, Media, Release } from '../model.js';
 import { escapeHtml, excerpt, stripXmlForbidden } from '../text.js';
+import { embargoNotice } from './embargo.js';
 
 /** The three published formats. */
 export type FeedFormat = 'rss' | 'atom' | 'json';
@@ -24,18 +25,37 @@ export interface FeedDocument {
   /** The newest change among the items: never the render time. */
   readonly updated: Date;
   readonly releases: readonly Release[];
-  readonly nextUrls?: Readonly<Record<FeedFormat, string>> | null;
+  /** The journalists' feed of releases under embargo: every item shows its embargo (and JSON Feed `_embargo`). */
+  readonly embargoed?: boolean;
+  /** RFC 6721 tombstones of releases recently withdrawn from this feed; written in Atom only. */
+  readonly tombstones?: readonly Tombstone[];
+  /** RFC 5005 paging: per relation, the URLs of that page in each format; a relation left out has no page. */
+  readonly pages?: Readonly<Partial<Record<PageRel, Readonly<Record<FeedFormat, string>>>>> | null;
+}
+
+/** The RFC 5005 paging relations, in the order they are written. */
+export const PAGE_RELS = ['first', 'previous', 'next', 'last'] as const;
+export type PageRel = (typeof PAGE_RELS)[number];
+
+/** An RFC 6721 deleted entry: the GUID of a withdrawn release, when, and a note for people. */
+export interface Tombstone {
+  readonly ref: string;
+  readonly when: Date;
+  readonly comment: string;
 }
 
 /** Site-wide facts the renderers need. */
 export interface FeedSite {
   readonly baseUrl: string;
   readonly site: SiteConfig;
+  /** The WebSub hub the feeds announce (atom:link rel="hub", JSON Feed `hubs`); none when absent. */
+  readonly hub?: string;
 }
 
 const MEDIA_NS = 'http://search.yahoo.com/mrss/';
 const DC_NS = 'http://purl.org/dc/elements/1.1/';
 const CONTENT_NS = 'http://purl.org/rss/1.0/modules/content/';
+const TOMBSTONES_NS = 'http://purl.org/atompub/tombstones/1.0';
 
 /** Resolves a site-relative path against the public base URL; absolute URLs pass through. */
 export function absoluteUrl(baseUrl: string, pathOrUrl: string): string {
@@ -57,6 +77,8 @@ interface Entry {
   readonly images: readonly Media[];
   readonly language: string;
   readonly contact: Contact | null;
+  /** Set only in the journalists' feed, for a release still under embargo. */
+  readonly embargoUntil: Date | null;
 }
 
 const clean = (value: string): string => stripXmlForbidden(value);
@@ -87,16 +109,19 @@ export function isPublished(media: Media): boolean {
 }
 
 /** The one mapper: a stored release → the item every format is rendered from. */
-export function toEntry(release: Release, { baseUrl, site }: FeedSite): Entry {
+export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick<FeedDocument, 'embargoed'> = {}): Entry {
+  // In the journalists' feed the embargo travels with the item, wherever a reader shows it (title, summary, text).
+  const embargo = doc.embargoed && release.embargoUntil ? embargoNotice(release.embargoUntil, site.language) : null;
   const images = release.images.filter(isPublished).map((image) => withAbsoluteUrl(baseUrl, image));
   const attachments = release.attachments.filter(isPublished).map((file) => withAbsoluteUrl(baseUrl, file));
   const author = [release.organisation ?? site.organisation, release.department?.name].filter(Boolean).join(' – ');
   return {
     guid: release.guid,
-    title: clean(release.title),
+    title: clean(embargo ? `[${embargo}] ${release.title}` : release.title),
     url: absoluteUrl(baseUrl, `/releases/${release.slug}`),
-    summary: clean(release.subtitle || excerpt(release.bodyText)),
-    contentHtml: clean(`${images[0] ? mediaFigure(images[0]) : ''}${release.bodyHtml}${attachmentList(attachments)}`),
+    summary: clean(`${embargo ? `${embargo}. ` : ''}${release.subtitle || excerpt(release.bodyText)}`),
+    contentHtml: clean(`${embargo ? `<p><strong>${escapeHtml(embargo)}</strong></p>` : ''}${images[0] ? mediaFigure(images[0]) : ''}${
+      release.bodyHtml}${attachmentList(attachments)}`),
     published: new Date(release.publishedAt),
     updated: new Date(release.updatedAt ?? release.publishedAt),
     author: clean(author),
@@ -107,6 +132,7 @@ export function toEntry(release: Release, { baseUrl, site }: FeedSite): Entry {
     media: [...images, ...attachments].filter((item) => item.mime && item.bytes !== null),
     language: release.language,
     contact: release.contact,
+    embargoUntil: embargo ? new Date(release.embargoUntil!) : null,
   };
 }
 
@@ -122,9 +148,11 @@ function guardCdata(text: string): string {
   return head + text.slice(first + 3).replaceAll(']]>', ']]]]><![CDATA[>');
 }
 
-function baseFeed(doc: FeedDocument, { baseUrl, site }: FeedSite, self: FeedFormat): Feed {
+function baseFeed(doc: FeedDocument, { baseUrl, site, hub }: FeedSite, self: FeedFormat): Feed {
   return new Feed({
-    id: doc.urls[self],
+    ...(hub ? { hub } : {}),
+    // Every page of a feed is one feed (RFC 5005): its id is the first page's URL; self names the page.
+    id: doc.pages?.first?.[self] ?? doc.urls[self],
     title: clean(doc.title),
     description: clean(doc.description),
     link: doc.htmlUrl,
@@ -148,6 +176,23 @@ function insertIntoRoot(xml: string, root: string, attributes: Record<string, st
   return text ? `${xml.slice(0, at + open.length)}${text} ${xml.slice(at + open.length)}` : xml;
 }
 
+/**
+ * Writes the RFC 5005 paging links (first, previous, next, last) beside the feed's self link, as
+ * atom:link in RSS (Appendix B) and link in Atom: the `feed` package writes only self and hub.
+ */
+function withPageLinks(xml: string, doc: FeedDocument, format: 'rss' | 'atom'): string {
+  if (!doc.pages) return xml;
+  const element = format === 'rss' ? 'atom:link' : 'link';
+  const type = FEED_FORMATS[format].contentType.split(';')[0]!;
+  const self = new RegExp(`<${element} [^>]*\\brel="self"[^>]*/>`).exec(xml);
+  if (!self) throw new Error(`feeds: rendered ${format} has no self link to put paging links beside`);
+  const indent = /[ \t]*$/.exec(xml.slice(0, self.index))![0];
+  const links = PAGE_RELS.filter((rel) => doc.pages![rel])
+    .map((rel) => `\n${indent}<${element} rel="${rel}" href="${escapeHtml(doc.pages![rel]![format])}" type="${type}"/>`).join('');
+  const end = self.index + self[0].length;
+  return `${xml.slice(0, end)}${links}${xml.slice(end)}`;
+}
+
 function mediaContent(item: Media): Record<string, unknown> {
   const medium = item.mime?.startsWith('image/') ? 'image' : 'document';
   const attributes: Record<string, string | number> = { url: item.url, type: item.mime!, fileSize: item.bytes!, medium };
@@ -162,7 +207,7 @@ function mediaContent(item: Media): Record<string, unknown> {
 /** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
 export function renderRss(doc: FeedDocument, feedSite: FeedSite): string {
   const feed = baseFeed(doc, feedSite, 'rss');
-  for (const entry of doc.releases.map((release) => toEntry(release, feedSite))) {
+  for (const entry of doc.releases.map((release) => toEntry(release, feedSite, doc))) {
     const extensions: Extension[] = [{ name: 'dc:creator', objects: { _text: entry.author } }];
     if (entry.media.length) {
       // One <media:content> per file: an array is written as repeated elements.
@@ -184,9 +229,19 @@ export function renderRss(doc: FeedDocument, feedSite: FeedSite): string {
     };
     feed.addItem(item);
   }
-  return insertIntoRoot(feed.rss2(), 'rss', {
+  return withPageLinks(insertIntoRoot(feed.rss2(), 'rss', {
     'xmlns:atom': 'http://www.w3.org/2005/Atom', 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:media': MEDIA_NS,
-  });
+  }), doc, 'rss');
+}
+
+/** RFC 6721: one at:deleted-entry per tombstone, after the entries. */
+function withTombstones(xml: string, doc: FeedDocument): string {
+  if (!doc.tombstones?.length) return xml;
+  const end = xml.lastIndexOf('</feed>');
+  if (end === -1) throw new Error('feeds: rendered Atom has no </feed>');
+  const deleted = doc.tombstones.map((tombstone) => `<at:deleted-entry ref="${escapeHtml(clean(tombstone.ref))}" when="${tombstone.when.toISOString()}">`
+    + `<at:comment>${escapeHtml(clean(tombstone.comment))}</at:comment></at:deleted-entry>`).join('');
+  return `${xml.slice(0, end)}${deleted}${xml.slice(end)}`;
 }
 
 function atomEnclosures(entry: Entry): string {
@@ -200,7 +255,7 @@ function atomEnclosures(entry: Entry): string {
 /** Atom 1.0 (RFC 4287) with xml:lang, author, categories with term, self/alternate and enclosure links. */
 export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
   const feed = baseFeed(doc, feedSite, 'atom');
-  const entries = doc.releases.map((release) => toEntry(release, feedSite));
+  const entries = doc.releases.map((release) => toEntry(release, feedSite, doc));
   for (const entry of entries) {
     feed.addItem({
       // type="html": the text is HTML-escaped so that "&" and "<" stay literal characters.
@@ -216,11 +271,10 @@ export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
     });
   }
   // The package writes enclosure links with a type guessed from the file name; append measured ones per entry instead.
-  const parts = insertIntoRoot(feed.atom1(), 'feed', { 'xml:lang': feedSite.site.language }).split('</entry>');
+  const parts = insertIntoRoot(feed.atom1(), 'feed', { 'xml:lang': feedSite.site.language, ...(doc.tombstones?.length ? { 'xmlns:at': TOMBSTONES_NS } : {}) }).split('</entry>');
   if (parts.length !== entries.length + 1) throw new Error('feeds: Atom entries and releases differ in number');
   const body = entries.map((entry, index) => `${parts[index]}${atomEnclosures(entry)}</entry>`).join('') + parts[entries.length];
-  if (!doc.nextUrls) return body;
-  return body.replace(/(<link rel="self"[^>]*\/>)/, `$1<link rel="next" href="${escapeHtml(doc.nextUrls.atom)}"/>`);
+  return withPageLinks(withTombstones(body, doc), doc, 'atom');
 }
 
 function dropEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
@@ -240,9 +294,10 @@ export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
     favicon: absoluteUrl(baseUrl, site.icon),
     language: site.language,
     authors: [{ name: clean(site.organisation), url: `${baseUrl}/` }],
-    next_url: doc.nextUrls?.json,
+    hubs: feedSite.hub ? [{ type: 'WebSub', url: feedSite.hub }] : null,
+    next_url: doc.pages?.next?.json,
     items: doc.releases.map((release) => {
-      const entry = toEntry(release, feedSite);
+      const entry = toEntry(release, feedSite, doc);
       return dropEmpty({
         id: entry.guid,
         url: entry.url,
@@ -261,6 +316,7 @@ export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
           }))
           : null,
         _press_contact: entry.contact ? dropEmpty({ ...entry.contact }) : null,
+        _embargo: entry.embargoUntil ? { until: entry.embargoUntil.toISOString() } : null,
       });
     }),
   });

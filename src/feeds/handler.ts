@@ -4,6 +4,7 @@ import type { Scope, Store } from '../db/store.js';
 import { notFound } from '../http/errors.js';
 import { representation, type CachedResponder, type Representation } from '../http/representation.js';
 import type { Release } from '../model.js';
+import { stringsFor } from '../pages/strings.js';
 import { FEED_FORMATS, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
 import { feedQueryString, parseFeedQuery, type FeedQuery } from './query.js';
 
@@ -26,7 +27,7 @@ export function parseFeedFile(file: string): { slug: string; format: FeedFormat 
 }
 
 /** The site path of a scope's feed without extension, and of its HTML page. */
-export function scopePaths(scope: FeedScope): { feed: string; html: string } {
+export function scopePaths(scope: FeedScope | FeedTarget): { feed: string; html: string } {
   switch (scope.kind) {
     case 'all': return { feed: '/feeds/all', html: '/' };
     case 'topic': return { feed: `/feeds/topics/${scope.slug}`, html: `/topics/${scope.slug}` };
@@ -47,29 +48,69 @@ function visibleChange(release: Release): string {
   return maxInstant([release.changedAt, release.embargoUntil])!;
 }
 
-/** Serves every feed: parse → cache or (store → render) → representation with validators. */
-export function createFeedHandler(config: Config, store: Store, respond: CachedResponder) {
-  const feedSite = { baseUrl: config.baseUrl, site: config.site };
-  const cacheControl = `public, max-age=${config.feedMaxAge}`;
+/** The WebSub hub every feed announces: the external one configured, else Herold's own at /websub. */
+export function hubUrl(config: Config): string {
+  return config.websubHub ?? `${config.baseUrl}/websub`;
+}
+
+/** The absolute URL of a feed as it names itself (its self link): path, format and normalized query. */
+export function feedUrl(config: Config, target: FeedTarget, format: FeedFormat, query: FeedQuery): string {
+  return `${config.baseUrl}${scopePaths(target).feed}.${format}${feedQueryString(query)}`;
+}
+
+/** The WebSub discovery headers (W3C WebSub 4): the hub, and the topic's self URL. */
+export function websubLinks(hub: string, self: string): string[] {
+  return [`<${hub}>; rel="hub"`, `<${self}>; rel="self"`];
+}
+
+/** Store → document → bytes for one feed: the one code path behind serving and WebSub distribution alike. */
+function createFeedRenderer(config: Config, store: Store) {
+  const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config) };
+
+  /** One page of a scope's list, newest first, and the number of releases in all its pages. */
+  function page(scope: FeedScope, query: FeedQuery, now: Date): { releases: Release[]; total: number } {
+    const options = { now, limit: query.limit, offset: (query.page - 1) * query.limit };
+    if (query.q !== null) return store.searchReleases(storeScope(scope), query.q, options);
+    return { releases: store.newestReleases(storeScope(scope), options), total: store.countReleases(storeScope(scope), now) };
+  }
+
+  const withdrawn = stringsFor(config.site.language).feedWithdrawn;
 
   function build(scope: FeedScope, format: FeedFormat, query: FeedQuery, now: Date): Representation {
-    const releases = store.newestReleases(storeScope(scope), { now, limit: query.limit });
+    const { releases, total } = page(scope, query, now);
+    const last = Math.max(1, Math.ceil(total / query.limit));
+    // Page 1 always exists (an empty feed is still a feed); a page past the end does not.
+    if (query.page > last) throw notFound(`This feed has ${last} page(s) of ${query.limit}; there is no page ${query.page}.`);
+    // A page changes when anything on it or before it changes (an item moves along the list), never after it.
     const oldest = releases.length === query.limit ? releases.at(-1)!.publishedAt : '';
-    const newest = maxInstant([...releases.map(visibleChange), store.newestWithdrawal(storeScope(scope), oldest)]);
+    // RFC 6721: the first page of every feed names what was withdrawn from it in the last 30 days (Atom only).
+    const tombstones = query.page === 1 ? store.tombstones(storeScope(scope), now) : [];
+    const newest = maxInstant([...releases.map(visibleChange), store.newestChange(storeScope(scope), oldest, now),
+      ...tombstones.map((tombstone) => tombstone.withdrawnAt)]);
     const updated = new Date(newest ?? '2000-01-01T00:00:00Z');
     const paths = scopePaths(scope);
-    const qs = feedQueryString(query);
-    const url = (ext: FeedFormat) => `${config.baseUrl}${paths.feed}.${ext}${qs}`;
+    const url = (ext: FeedFormat, number: number) => `${config.baseUrl}${paths.feed}.${ext}${feedQueryString({ ...query, page: number })}`;
+    const urls = (number: number) => ({ rss: url('rss', number), atom: url('atom', number), json: url('json', number) });
     const name = scope.kind === 'all' ? null : scope.name;
+    const search = query.q === null ? '' : ` – Suche: „${query.q}“`;
+    const htmlSearch = query.q === null ? ''
+      : `/search?q=${encodeURIComponent(query.q)}${scope.kind === 'all' ? '' : `&${scope.kind}=${scope.slug}`}`;
     const doc: FeedDocument = {
-      title: name ? `${config.site.name}: ${name}` : config.site.name,
-      description: name
+      title: `${name ? `${config.site.name}: ${name}` : config.site.name}${search}`,
+      description: `${name
         ? `${config.site.description} – ${scope.kind === 'topic' ? 'Thema' : 'Fachbereich'}: ${name}`
-        : config.site.description,
-      urls: { rss: url('rss'), atom: url('atom'), json: url('json') },
-      htmlUrl: `${config.baseUrl}${paths.html}`,
+        : config.site.description}${search}`,
+      urls: urls(query.page),
+      htmlUrl: `${config.baseUrl}${htmlSearch || paths.html}`,
       updated,
       releases,
+      tombstones: tombstones.map((tombstone) => ({ ref: tombstone.guid, when: new Date(tombstone.withdrawnAt), comment: withdrawn })),
+      pages: {
+        first: urls(1),
+        ...(query.page > 1 ? { previous: urls(query.page - 1) } : {}),
+        ...(query.page < last ? { next: urls(query.page + 1) } : {}),
+        last: urls(last),
+      },
     };
     return representation(renderFeed(format, doc, feedSite), FEED_FORMATS[format].contentType, newest ? updated : null);
   }
@@ -81,10 +122,65 @@ export function createFeedHandler(config: Config, store: Store, respond: CachedR
     return { kind: target.kind, ...found };
   }
 
+  return { build, resolve };
+}
+
+/** Serves every feed: parse → cache or (store → render) → representation with validators. */
+export function createFeedHandler(config: Config, store: Store, respond: CachedResponder) {
+  const cacheControl = `public, max-age=${config.feedMaxAge}`;
+  const { build, resolve } = createFeedRenderer(config, store);
+  const hub = hubUrl(config);
+
   /** Answers one feed request; a cached representation is served without touching the store's tables. */
   return function serveFeed(req: Request, res: Response, target: FeedTarget, format: FeedFormat): void {
     const query = parseFeedQuery(req.query as Record<string, unknown>);
     const key = `feed:${target.kind}/${target.kind === 'all' ? '' : target.slug}.${format}${feedQueryString(query)}`;
-    respond(req, res, key, cacheControl, (now) => build(resolve(target), format, query, now));
+    res.set('Link', websubLinks(hub, feedUrl(config, target, format, query)));
+    try {
+      respond(req, res, key, cacheControl, (now) => build(resolve(target), format, query, now));
+    } catch (error) {
+      // A feed that does not exist announces no hub.
+      res.removeHeader('Link');
+      throw error;
+    }
+  };
+}
+
+const FEED_PATH = /^\/feeds\/(?:(all)\.(rss|atom|json)|(topics|departments)\/([^/]+))$/;
+
+/** Reads an absolute URL of one of this site's feeds; an HttpError (404, 400) for anything else, as GET would answer. */
+export function parseFeedUrl(config: Config, url: string): { target: FeedTarget; format: FeedFormat; query: FeedQuery } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw notFound(`"${url.slice(0, 200)}" is not a URL.`);
+  }
+  const base = new URL(config.baseUrl);
+  const prefix = base.pathname.replace(/\/$/, '');
+  const match = parsed.origin === base.origin && parsed.pathname.startsWith(`${prefix}/`)
+    ? FEED_PATH.exec(parsed.pathname.slice(prefix.length)) : null;
+  if (!match || parsed.hash) throw notFound(`${url.slice(0, 200)} is not one of the feeds of ${config.baseUrl}.`);
+  // As Express's "simple" query parser: a repeated parameter becomes an array (which parseFeedQuery refuses).
+  const raw: Record<string, string | string[]> = {};
+  for (const [name, value] of parsed.searchParams) {
+    const seen = raw[name];
+    raw[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  const query = parseFeedQuery(raw);
+  if (match[1]) return { target: { kind: 'all' }, format: match[2] as FeedFormat, query };
+  const { slug, format } = parseFeedFile(match[4]!);
+  return { target: { kind: match[3] === 'topics' ? 'topic' : 'department', slug }, format, query };
+}
+
+/**
+ * Renders the feed at one of this site's feed URLs exactly as GET serves it at `now` (same renderer,
+ * same bytes, same ETag): what the WebSub hub checks topics with and pushes to subscribers.
+ */
+export function createFeedBody(config: Config, store: Store): (url: string, now: Date) => Representation {
+  const { build, resolve } = createFeedRenderer(config, store);
+  return (url, now) => {
+    const { target, format, query } = parseFeedUrl(config, url);
+    return build(resolve(target), format, query, now);
   };
 }

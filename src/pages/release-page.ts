@@ -5,6 +5,7 @@ import { html, trusted, type SafeHtml } from './html.js';
 import { layout, type FeedLink } from './layout.js';
 import { metaTags, type PageMeta } from './meta.js';
 import { issuerName, leadImage, publishedMedia, releaseMeta, releaseUrl, type ImageFacts } from './release-meta.js';
+import { describeRevisions } from './revision-text.js';
 import { shareLinks } from './share.js';
 import { stringsFor, type Strings } from './strings.js';
 import { hasContact } from './vcard.js';
@@ -90,13 +91,16 @@ function issuerLine(release: Release, config: Config): SafeHtml {
   return html`<a class="p-author" href="${config.baseUrl}/departments/${release.department.slug}">${organisation} – ${release.department.name}</a>`;
 }
 
-function datesLine(release: Release, corrections: readonly Revision[], language: string, t: Strings): SafeHtml {
+function datesLine(release: Release, corrections: ReadonlyArray<{ revision: Revision; changes: string[] }>, language: string, t: Strings): SafeHtml {
   const corrected = release.updatedAt && release.updatedAt !== release.publishedAt ? release.updatedAt : null;
-  const noted = corrections.filter((revision) => revision.note?.trim());
+  // Each correction says what changed (revision-text.ts), and why when the office gave a note.
+  const told = corrections
+    .map(({ revision, changes }) => ({ revision, text: [revision.note?.trim(), changes.join('; ')].filter(Boolean).join(' – ') }))
+    .filter((item) => item.text);
   return html`<p class="dates">${t.releasePublished} ${time(release.publishedAt, language, 'dt-published')}${corrected
     ? html`, ${t.releaseCorrected} ${time(corrected, language, 'dt-updated')}` : ''}</p>
-${noted.length ? html`<ul class="corrections" aria-label="${t.releaseCorrections}">${noted.map((revision) =>
-    html`<li>${t.releaseCorrectionOf} ${time(revision.revisedAt, language)}: ${revision.note!.trim()}</li>`)}</ul>\n` : ''}`;
+${told.length ? html`<ul class="corrections" aria-label="${t.releaseCorrections}">${told.map(({ revision, text }) =>
+    html`<li>${t.releaseCorrectionOf} ${time(revision.revisedAt, language)}: ${text}</li>`)}</ul>\n` : ''}`;
 }
 
 function figure(release: Release, config: Config): SafeHtml | '' {
@@ -196,7 +200,8 @@ export function renderReleasePage(config: Config, view: ReleaseView): string {
   const { release } = view;
   const t = stringsFor(config.site.language);
   const language = config.site.language;
-  const corrections = view.revisions.filter((revision) => Object.keys(revision.previous).some((key) => !STATUS_FIELDS.has(key)));
+  const corrections = describeRevisions(view.revisions, release, language)
+    .filter(({ revision }) => Object.keys(revision.previous).some((key) => !STATUS_FIELDS.has(key)));
   const body = html`<article class="release h-entry"${release.language !== language ? html` lang="${release.language}"` : ''}>
 <h1 class="p-name">${release.title}</h1>
 ${release.subtitle ? html`<p class="subtitle p-summary">${release.subtitle}</p>\n` : ''}<p class="issuer">${t.releaseIssuedBy} ${issuerLine(release, config)}</p>

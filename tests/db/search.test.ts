@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ftsQuery } from '../../src/db/store.js';
+import Database from 'better-sqlite3';
+import { migrate, migrations } from '../../src/db/migrations.js';
+import { foldGerman, searchableText } from '../../src/db/search-text.js';
+import { createStore, ftsQuery } from '../../src/db/store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 
@@ -43,7 +46,8 @@ describe('full-text search', () => {
   });
 
   test('FTS syntax in the query is taken as words, not as operators', () => {
-    expect(ftsQuery('a OR b" NEAR(')).toBe('"a"* "OR"* "b"* "NEAR"*');
+    // Words are folded like the index, so operators lose their meaning twice: quoted and lower-cased.
+    expect(ftsQuery('a OR b" NEAR(')).toBe('"a"* "or"* "b"* "near"*');
     expect(ftsQuery('  "* ()')).toBeNull();
     expect(titles('" OR * )(')).toEqual([]);
     expect(titles('-baustelle')).toEqual(['Sperrung der Jülicher Straße']);
@@ -55,5 +59,104 @@ describe('full-text search', () => {
       topics: ['Soziales'], department: 'Fachbereich Soziales', publishedAt: '2026-11-01T09:00:00Z' })], { now: new Date('2026-11-05T00:00:00Z') });
     expect(titles('guler')).toEqual([]);
     expect(titles('staatssekretarin')).toEqual(['Staatssekretärin zu Besuch']);
+  });
+});
+
+describe('German folding', () => {
+  test('foldGerman writes umlauts and ß out, lower-cases and drops other diacritics', () => {
+    expect(foldGerman('Güler ÄÖÜ Straße ẞ Café Łódź')).toBe('gueler aeoeue strasse ss cafe łodz');
+    // A decomposed "ü" (u + U+0308, as some Mac software writes it) is the same letter.
+    expect(foldGerman('Gu\u0308ler')).toBe('gueler');
+  });
+
+  test('the index holds the transliterated and the dotless spelling of umlaut words', () => {
+    expect(searchableText('Serap Güler, Jülicher Straße')).toBe('serap gueler, juelicher strasse guler julicher');
+    expect(searchableText('Baustelle am Markt')).toBe('baustelle am markt');
+  });
+
+  let g: TestApp;
+  beforeAll(() => {
+    g = createTestApp();
+    g.store.upsertReleases([
+      input({ guid: 'tag:g,2026:1', title: 'Besuch im Integrationszentrum', body: '<p>Die Ministerin sprach.</p>',
+        topics: ['Gesundheit & Soziales'], department: 'Fachbereich Bürgerdienste', publishedAt: '2026-11-01T09:00:00Z',
+        contact: { name: 'Serap Güler', organisation: 'Büro für Öffentlichkeitsarbeit', street: null, postcode: null, city: null,
+          phone: null, fax: null, email: null } }),
+      input({ guid: 'tag:g,2026:2', title: 'Sperrung der Jülicher Straße', topics: ['Straßenbau'], department: 'Fachbereich Tiefbau',
+        publishedAt: '2026-11-02T09:00:00Z' }),
+      input({ guid: 'tag:g,2026:3', title: 'Neue Strasse im Gewerbegebiet', subtitle: 'Café eröffnet', publishedAt: '2026-11-03T09:00:00Z' }),
+      input({ guid: 'tag:g,2026:4', title: 'Grünschnitt im Herbst', body: '<p>Säcke für Laub gibt es im Bürgerbüro.</p>',
+        topics: ['Umwelt'], department: 'Fachbereich Umwelt', publishedAt: '2026-11-04T09:00:00Z' }),
+    ], { now: new Date('2026-11-04T10:00:00Z') });
+  });
+  afterAll(() => g.close());
+
+  const found = (text: string) => g.store.searchReleases({ kind: 'all' }, text, { now: g.now, limit: 10 }).releases.map((r) => r.guid);
+
+  test.each(['Güler', 'güler', 'GÜLER', 'Gueler', 'gueler', 'Guler', 'guler', 'Gü', 'Gue', 'Gul'])('"%s" finds the contact Güler', (text) => {
+    expect(found(text)).toEqual(['tag:g,2026:1']);
+  });
+
+  test('"Straße" and "Strasse" find each other, newest first, in titles and topics alike', () => {
+    const both = ['tag:g,2026:3', 'tag:g,2026:2'];
+    expect(found('Straße')).toEqual(both);
+    expect(found('strasse')).toEqual(both);
+    expect(found('STRASSE')).toEqual(both);
+    expect(found('Straßenbau')).toEqual(['tag:g,2026:2']);
+    expect(found('strassenb')).toEqual(['tag:g,2026:2']);
+  });
+
+  test('topics, department and contact organisation are searched, with umlauts folded', () => {
+    expect(found('Soziales')).toEqual(['tag:g,2026:1']);
+    expect(found('buergerdienste')).toEqual(['tag:g,2026:1']);
+    expect(found('Bürgerdienste')).toEqual(['tag:g,2026:1']);
+    expect(found('tiefbau sperrung')).toEqual(['tag:g,2026:2']);
+    expect(found('Oeffentlichkeitsarbeit')).toEqual(['tag:g,2026:1']);
+    expect(found('offentlichkeit')).toEqual(['tag:g,2026:1']);
+    // Prefixes reach into the body and across every field; other diacritics fold to the bare letter.
+    expect(found('Buergerbuero')).toEqual(['tag:g,2026:4']);
+    expect(found('säck laub')).toEqual(['tag:g,2026:4']);
+    expect(found('cafe')).toEqual(['tag:g,2026:3']);
+    expect(found('Café')).toEqual(['tag:g,2026:3']);
+  });
+
+  test('a correction of topics, department or contact is found by its new words only', () => {
+    g.store.upsertReleases([input({ guid: 'tag:g,2026:4', title: 'Grünschnitt im Herbst', body: '<p>Säcke für Laub gibt es im Bürgerbüro.</p>',
+      topics: ['Abfall'], department: 'Fachbereich Stadtreinigung', publishedAt: '2026-11-04T09:00:00Z',
+      contact: { name: 'Jörg Müßig', organisation: null, street: null, postcode: null, city: null, phone: null, fax: null, email: null } })],
+    { now: new Date('2026-11-05T10:00:00Z') });
+    expect(found('umwelt')).toEqual([]);
+    expect(found('abfall stadtreinigung')).toEqual(['tag:g,2026:4']);
+    expect(found('Muessig')).toEqual(['tag:g,2026:4']);
+    expect(found('Joerg Müßig')).toEqual(['tag:g,2026:4']);
+  });
+
+  test.each(['"', '*', 'NEAR(a b)', 'a AND', 'OR', '^x', 'title:güler', '(((', '"güler', "güler'", '\\', '💥', 'a\u0000b', 'x'.repeat(500)])(
+    'the query %j never reaches FTS as syntax', (text) => {
+      expect(() => found(text)).not.toThrow();
+    });
+});
+
+describe('the migration to the German-folded index', () => {
+  test('fills the new index from the releases stored before it, topics, department and contact included', () => {
+    const step = migrations.findIndex((sql) => sql.includes('CREATE VIRTUAL TABLE release_search'));
+    expect(step).toBeGreaterThan(2);
+    const db = new Database(':memory:');
+    for (const sql of migrations.slice(0, step)) db.exec(sql);
+    db.pragma(`user_version = ${step}`);
+    db.exec(`INSERT INTO departments (id, slug, name) VALUES (1, 'fachbereich-buergerdienste', 'Fachbereich Bürgerdienste');
+      INSERT INTO topics (id, slug, name) VALUES (1, 'strassenbau', 'Straßenbau');
+      INSERT INTO releases (id, guid, slug, source_id, title, body_html, body_text, department_id, contact_json, published_at,
+        content_hash, changed_at, created_at)
+      VALUES (1, 'tag:m,2026:1', 'alt', 'test', 'Alte Meldung', '<p>Text.</p>', 'Text.', 1,
+        '{"name":"Serap Güler","organisation":null}', '2026-01-01T00:00:00.000Z', 'x', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      INSERT INTO release_topics (topic_id, release_id, published_at, position) VALUES (1, 1, '2026-01-01T00:00:00.000Z', 0);`);
+    migrate(db);
+    const store = createStore(db);
+    const guids = (text: string) => store.searchReleases({ kind: 'all' }, text, { now: new Date('2026-02-01T00:00:00Z'), limit: 5 })
+      .releases.map((release) => release.guid);
+    for (const text of ['alte meldung', 'Guler', 'strasse', 'bürgerdienste']) expect(guids(text), text).toEqual(['tag:m,2026:1']);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'releases_fts%'`).all()).toEqual([]);
+    db.close();
   });
 });

@@ -119,6 +119,14 @@ export function atomProblems(xml: string, expectedSelf: string): string[] {
       }
     }
   }
+  // RFC 6721 tombstones: allowed beside the entries, in their namespace, naming a removed entry and when.
+  for (const [index, deleted] of list(feed['at:deleted-entry']).entries()) {
+    const where = `at:deleted-entry ${index + 1}`;
+    if (feed['@xmlns:at'] !== 'http://purl.org/atompub/tombstones/1.0') problems.push(`${where}: tombstones namespace not declared as "at"`);
+    if (!ABSOLUTE_IRI.test(String(deleted['@ref'] ?? ''))) problems.push(`${where}: ref is not an absolute IRI (RFC 6721 2.1)`);
+    if (!RFC3339.test(String(deleted['@when'] ?? ''))) problems.push(`${where}: when is not RFC 3339 (RFC 6721 2.1)`);
+    if (ids.has(String(deleted['@ref']))) problems.push(`${where}: ${String(deleted['@ref'])} is also an entry of the feed`);
+  }
   return problems;
 }
 

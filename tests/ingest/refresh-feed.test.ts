@@ -7,7 +7,7 @@ import type { SourceConfig } from '../../src/config.js';
 import { refreshAll, refreshSource, stableGuid } from '../../src/ingest/refresh.js';
 import { startScheduler } from '../../src/ingest/scheduler.js';
 import { createTestApp, FIXTURES, type TestApp } from '../helpers/app.js';
-import { hang, huge, redirect, sequence, startUpstream, status, truncated, type Upstream } from '../helpers/upstream.js';
+import { drip, hang, huge, redirect, sequence, startUpstream, status, truncated, type Upstream } from '../helpers/upstream.js';
 
 const PNG = readFileSync(path.join(FIXTURES, 'media', 'bild-ohne-endung'));
 
@@ -188,6 +188,7 @@ describe('a failing upstream', () => {
   const failures: Array<[string, () => Parameters<Upstream['set']>[1], RegExp]> = [
     ['HTTP 500', () => status(500), /HTTP 500/],
     ['a hang past the timeout', () => hang(), /timed out/],
+    ['bytes dripping slower than the timeout allows', () => drip(rss(ITEMS.zonenlos), 100), /timed out/],
     ['a truncated body', () => truncated(rss(ITEMS.zonenlos)), /./],
     ['a 50 MB body', () => huge(50 * 1024 * 1024), /larger than/],
     ['a redirect loop', () => redirect('/feed.xml'), /redirect loop/],

@@ -273,7 +273,9 @@ describe('old, withdrawn, unknown and embargoed releases', () => {
     expect($('.dates').text()).toBe('Veröffentlicht am 20. November 2026, 10:30 Uhr, korrigiert am 23. November 2026, 16:45 Uhr');
     expect($('.dates time').last().attr('datetime')).toBe('2026-11-23T16:45:00+01:00');
     expect($('.corrections li').toArray().map((element) => $(element).text())).toEqual([
-      'Korrektur vom 23. November 2026, 16:45 Uhr: Titel berichtigt',
+      // The office's note, then what changed (revision-text.ts).
+      'Korrektur vom 23. November 2026, 16:45 Uhr: Titel berichtigt – '
+        + 'Titel geändert: „Tempo <30 & „Ruhe“ für die Jülicher Straße 🚲 ]]> und ]]> zweimal“ → „Tempo 30 für die Jülicher Straße“',
     ]);
   });
 
