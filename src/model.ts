@@ -119,4 +119,6 @@ export interface Probe {
   readonly width: number | null;
   readonly height: number | null;
   readonly error: string | null;
+  /** Herold's own copy of a remote image ("/media/remote/…"), so that pages make no request elsewhere. */
+  readonly localUrl?: string | null;
 }

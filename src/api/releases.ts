@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { createApiStore, type ListQuery, type ListVisibility, type StoredAnswer } from '../db/api-store.js';
 import { badRequest, HttpError, notFound } from '../http/errors.js';
 import { jsonBody } from '../http/json-body.js';
 import { representation, sendRepresentation } from '../http/representation.js';
 import { userAgent } from '../ingest/fetch.js';
-import { probeUrl } from '../ingest/probe.js';
+import { mirrorImage, probeUrl } from '../ingest/probe.js';
 import type { Media, Probe, Release } from '../model.js';
 import type { PageDeps } from '../pages/deps.js';
 import {
@@ -190,16 +191,19 @@ export function releasesApi({ config, store, clock }: PageDeps): Router {
       if (media.mime !== null) known.set(absolute, { url: media.url, probe: media });
     }
     const urls = [...new Set([object.image, ...(object.attachments ?? [])].map((item) => item?.url).filter((url): url is string => !!url))];
+    const imageUrl = object.image?.url;
     const measured = await Promise.all(urls.map(async (url): Promise<[string, Measured]> => {
       const found = known.get(url);
       if (found) return [url, found];
       let probe = store.probeOf(url);
       // A failed probe is tried again on an explicit write: the press office may just have fixed the file.
       if (!probe || probe.error) {
-        probe = await probeUrl(url, { userAgent: userAgent(baseUrl), timeoutMs: PROBE_TIMEOUT_MS });
+        const options = { userAgent: userAgent(baseUrl), timeoutMs: PROBE_TIMEOUT_MS };
+        // The image is copied so that pages show it without a request to another server; attachments are linked.
+        probe = url === imageUrl ? await mirrorImage(url, options, path.join(config.mediaDir, 'remote')) : await probeUrl(url, options);
         store.saveProbe(url, probe, clock());
       }
-      return [url, { url, probe }];
+      return [url, { url: probe.localUrl ?? url, probe }];
     }));
     return new Map(measured);
   }

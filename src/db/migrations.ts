@@ -229,6 +229,10 @@ export const migrations: readonly string[] = [
     herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
   FROM releases r LEFT JOIN departments d ON d.id = r.department_id;
   `,
+  `
+  -- Herold's copy of a remote image, served under /media/remote/.
+  ALTER TABLE media_probes ADD COLUMN local_url TEXT;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

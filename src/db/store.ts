@@ -267,10 +267,11 @@ export function createStore(db: Database) {
     saveValidators: db.prepare(`INSERT INTO http_validators (url, source_id, etag, last_modified) VALUES (:url, :sourceId, :etag, :lastModified)
       ON CONFLICT (url) DO UPDATE SET source_id = :sourceId, etag = :etag, last_modified = :lastModified
       WHERE etag IS NOT :etag OR last_modified IS NOT :lastModified`),
-    probe: db.prepare(`SELECT mime, bytes, width, height, error FROM media_probes WHERE url = ?`),
-    saveProbe: db.prepare(`INSERT INTO media_probes (url, mime, bytes, width, height, error, probed_at)
-      VALUES (:url, :mime, :bytes, :width, :height, :error, :now)
-      ON CONFLICT (url) DO UPDATE SET mime = :mime, bytes = :bytes, width = :width, height = :height, error = :error, probed_at = :now`),
+    probe: db.prepare(`SELECT mime, bytes, width, height, error, local_url AS localUrl FROM media_probes WHERE url = ?`),
+    saveProbe: db.prepare(`INSERT INTO media_probes (url, mime, bytes, width, height, error, local_url, probed_at)
+      VALUES (:url, :mime, :bytes, :width, :height, :error, :localUrl, :now)
+      ON CONFLICT (url) DO UPDATE SET mime = :mime, bytes = :bytes, width = :width, height = :height, error = :error,
+      local_url = :localUrl, probed_at = :now`),
   };
 
   function hydrate(rows: ReleaseRow[]): Release[] {
@@ -645,7 +646,7 @@ export function createStore(db: Database) {
 
     /** Stores what a probe measured (or its error) so that the URL is not probed again. */
     saveProbe(url: string, probe: Probe, now: Date): void {
-      q.saveProbe.run({ url, ...probe, now: now.toISOString() });
+      q.saveProbe.run({ url, ...probe, localUrl: probe.localUrl ?? null, now: now.toISOString() });
     },
 
     /** The upstream references of a source's newest published releases, newest first. */

@@ -108,6 +108,11 @@ export function isPublished(media: Media): boolean {
   return /^(https?:\/\/|\/(?!\/))/.test(media.url);
 }
 
+/** Feeds carry absolute URLs: the body's own paths (Herold's copies of images) are resolved against the base URL. */
+function absoluteBody(html: string, baseUrl: string): string {
+  return html.replace(/(\s(?:src|href))="\/(?!\/)/g, `$1="${baseUrl}/`);
+}
+
 /** The one mapper: a stored release → the item every format is rendered from. */
 export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick<FeedDocument, 'embargoed'> = {}): Entry {
   // In the journalists' feed the embargo travels with the item, wherever a reader shows it (title, summary, text).

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 
-/** Pages load nothing from elsewhere; only Herold's own script, styles and images (plus remote release images). */
+/** Pages load nothing from elsewhere: Herold keeps copies of upstream images (ingest/probe.ts mirrorImage). */
 const PAGE_POLICY = [
-  "default-src 'self'", "img-src 'self' https: data:", "style-src 'self' 'unsafe-inline'", "script-src 'self'",
+  "default-src 'self'", "img-src 'self' data:", "style-src 'self' 'unsafe-inline'", "script-src 'self'",
   "connect-src 'self'", "base-uri 'none'", "form-action 'self'", "object-src 'none'", "frame-ancestors 'none'",
 ].join('; ');
 

@@ -10,7 +10,7 @@ import { createLimiter, decodeText, fetchUpstream, userAgent, type FetchOptions,
 import { parseFeedSource, type FeedSourceSettings } from './feed-source.js';
 import { parseListing, parseReleasePage, type HtmlSiteSettings } from './html-site.js';
 import { parseMarkdownRelease } from './markdown.js';
-import { probeUrl } from './probe.js';
+import { mirrorBodyImages, mirrorImage, probeUrl } from './probe.js';
 import { parseTextRelease } from './text-release.js';
 import type { MediaRef, ParsedRelease, Rejected } from './types.js';
 
@@ -218,7 +218,7 @@ async function collectFileSource(run: Run): Promise<Collected & { files: Map<str
 }
 
 /** A remote file's probe: from the store when it was measured before, else measured once per run however many releases show it. */
-function probeOnce(url: string, run: Run): Promise<Probe> {
+function probeOnce(url: string, run: Run, kind: 'image' | 'attachment'): Promise<Probe> {
   const { store, clock = () => new Date() } = run.deps;
   let pending = run.probes.get(url);
   if (!pending) {
@@ -227,7 +227,9 @@ function probeOnce(url: string, run: Run): Promise<Probe> {
       if (known) return known;
       const probe = await run.limit(() => {
         run.requests++;
-        return probeUrl(url, run.fetchOptions);
+        return kind === 'image'
+          ? mirrorImage(url, run.fetchOptions, path.join(run.deps.config.mediaDir, 'remote'))
+          : probeUrl(url, run.fetchOptions);
       });
       store.saveProbe(url, probe, clock());
       if (probe.error) run.deps.log?.(`refresh: source ${run.source.id}: probe of ${url} failed: ${probe.error}`);
@@ -238,11 +240,11 @@ function probeOnce(url: string, run: Run): Promise<Probe> {
   return pending;
 }
 
-/** Measures remote media once per URL; what was measured before is reused from the store. */
-async function remoteMedia(ref: MediaRef, run: Run): Promise<Media> {
-  const probe = await probeOnce(ref.url, run);
+/** Measures remote media once per URL (images are copied, see mirrorImage); what was measured before is reused from the store. */
+async function remoteMedia(ref: MediaRef, run: Run, kind: 'image' | 'attachment'): Promise<Media> {
+  const probe = await probeOnce(ref.url, run, kind);
   return {
-    url: ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null,
+    url: probe.localUrl ?? ref.url, title: ref.title ?? null, alt: ref.alt ?? null, caption: ref.caption ?? null, credit: ref.credit ?? null,
     width: probe.width, height: probe.height, mime: probe.mime, bytes: probe.bytes,
   };
 }
@@ -256,8 +258,11 @@ function clean(value: string | null | undefined): string | null {
 async function toInput(release: ParsedRelease, run: Run, files?: Map<string, string>): Promise<ReleaseInput> {
   const { config } = run.deps;
   const base = release.url ?? (run.source.settings.url as string | undefined) ?? (run.source.settings.listing_url as string | undefined) ?? `${config.baseUrl}/`;
-  const media = (ref: MediaRef) => (files ? localMedia(ref, files.get(release.ref)!, run.source.id, config) : remoteMedia(ref, run));
-  const bodyHtml = sanitizeBody(release.bodyHtml, base);
+  const media = (kind: 'image' | 'attachment') => (ref: MediaRef) =>
+    (files ? localMedia(ref, files.get(release.ref)!, run.source.id, config) : remoteMedia(ref, run, kind));
+  const bodyHtml = files
+    ? sanitizeBody(release.bodyHtml, base)
+    : await mirrorBodyImages(sanitizeBody(release.bodyHtml, base), async (url) => (await probeOnce(url, run, 'image')).localUrl ?? null);
   const settings = run.source.settings as { organisation?: string; department?: string; topics?: string[] };
   return {
     guid: stableGuid(run.source.id, release.ref),
@@ -272,8 +277,8 @@ async function toInput(release: ParsedRelease, run: Run, files?: Map<string, str
     department: clean(release.department) ?? settings.department ?? null,
     contact: release.contact,
     topics: [...new Set([...(settings.topics ?? []), ...release.topics.map(clean).filter((topic): topic is string => !!topic)])],
-    images: await Promise.all(release.images.map(media)),
-    attachments: await Promise.all(release.attachments.map(media)),
+    images: await Promise.all(release.images.map(media('image'))),
+    attachments: await Promise.all(release.attachments.map(media('attachment'))),
     publishedAt: release.publishedAt,
     updatedAt: release.updatedAt ?? null,
     embargoUntil: release.embargoUntil ?? null,

@@ -5,6 +5,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { BASE_URL, createTestApp, FIXTURES, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
+import { expectMirrored } from '../helpers/mirror.js';
+
+/** Herold's copy of an image, as the API answers it: absolute. */
+const COPY = /^http:\/\/herold\.test\/media\/remote\/[0-9a-f]{32}\.png$/;
 
 const TOKEN = 'press-office-token-0001';
 const SECOND_TOKEN = 'press-office-token-0002';
@@ -134,7 +138,9 @@ describe('POST /api/v1/releases', () => {
     const upstream = await imageServer();
     const image = { url: `${upstream.url}/bild.png`, alt: 'Ein Radweg', caption: 'So soll es aussehen', credit: '© Stadt Lindenau' };
     const body = await created(t, { image, attachments: [{ url: `${upstream.url}/anlage.pdf`, title: 'Lageplan' }] });
-    expect(body.image).toEqual({ ...image, width: 40, height: 30, mime_type: 'image/png', size_in_bytes: PNG.length });
+    // The image is Herold's copy (so that pages load nothing from elsewhere); the attachment stays linked.
+    expect(body.image).toEqual({ ...image, url: expect.stringMatching(COPY), width: 40, height: 30, mime_type: 'image/png', size_in_bytes: PNG.length });
+    expectMirrored(t.config, new URL(body.image.url).pathname, PNG);
     expect(body.attachments).toEqual([{ url: `${upstream.url}/anlage.pdf`, title: 'Lageplan', mime_type: 'application/pdf', size_in_bytes: PDF.length }]);
     expect(t.store.probeOf(image.url)).toMatchObject({ mime: 'image/png', width: 40, height: 30, error: null });
     const second = await created(t, { title: 'Noch ein Radweg', image });
@@ -142,7 +148,7 @@ describe('POST /api/v1/releases', () => {
     expect(upstream.hits('/bild.png')).toBe(1);
     const feed = JSON.parse((await request(t.app).get('/feeds/all.json').expect(200)).text);
     expect(feed.items.find((item: { id: string }) => item.id === body.guid).attachments).toContainEqual(
-      expect.objectContaining({ url: image.url, mime_type: 'image/png', size_in_bytes: PNG.length }));
+      expect.objectContaining({ url: body.image.url, mime_type: 'image/png', size_in_bytes: PNG.length }));
   });
 
   test('a failing probe does not fail the request: the measured values are null', async () => {
@@ -443,7 +449,7 @@ describe('PATCH /api/v1/releases/{id}', () => {
       topics: original.topics,
       updated_at: '2026-11-25T14:00:00.000Z',
       contact: { name: 'Annika Schröder', phone: null, city: 'Lindenau', email: 'presse@lindenau.example' },
-      image: { url: `${upstream.url}/bild.png`, alt: 'Radweg', caption: 'So soll es aussehen', width: 40, height: 30, mime_type: 'image/png' },
+      image: { url: original.image.url, alt: 'Radweg', caption: 'So soll es aussehen', width: 40, height: 30, mime_type: 'image/png' },
     });
     expect(upstream.hits('/bild.png')).toBe(1);
     expect(t.store.revisionsOf(Number(original.id)).map((revision) => revision.note)).toEqual(['Untertitel entfernt']);

@@ -58,6 +58,11 @@ describe('/feeds', () => {
     }
     expect(res.text).toContain(`<link rel="alternate" type="application/atom+xml" title="Pressestelle Stadt Lindenau (Atom)" href="${BASE_URL}/feeds/all.atom">`);
     expect(res.text).toContain('>Straßenbau</a>');
+    // Pages load nothing from another server: no script, style or image from elsewhere, and no framing.
+    expect(res.headers['content-security-policy']).toContain("img-src 'self' data:");
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-frame-options']).toBe('DENY');
     // No script runs on the page; JSON-LD data is the only script element.
     expect(res.text.match(/<script[^>]*>/gi) ?? []).toEqual(['<script type="application/ld+json">']);
   });

@@ -7,6 +7,7 @@ import type { SourceConfig } from '../../src/config.js';
 import { refreshAll, refreshSource, stableGuid } from '../../src/ingest/refresh.js';
 import { startScheduler } from '../../src/ingest/scheduler.js';
 import { createTestApp, FIXTURES, type TestApp } from '../helpers/app.js';
+import { expectMirrored, MIRRORED } from '../helpers/mirror.js';
 import { drip, hang, huge, redirect, sequence, startUpstream, status, truncated, type Upstream } from '../helpers/upstream.js';
 
 const PNG = readFileSync(path.join(FIXTURES, 'media', 'bild-ohne-endung'));
@@ -83,11 +84,16 @@ describe('a feed source', () => {
     expect(bruecke.topics.map((topic) => topic.name)).toEqual(['Verkehr']);
     expect(bruecke.bodyHtml).toBe(`<p>Die Brücke wird gesperrt.</p><p><a href="${up.url}/umleitung">Umleitung</a></p>`);
     expect(bruecke.publishedAt).toBe('2026-11-23T09:00:00.000Z');
-    // The upstream claimed image/jpeg of 1 byte; the probe measured the file.
+    // The upstream claimed image/jpeg of 1 byte; Herold measured the file and keeps a copy, which pages show.
     expect(bruecke.images).toEqual([{
-      url: `${up.url}/bilder/bruecke`, title: null, alt: null, caption: 'Die Brücke im Nebel', credit: '© Kreis Lindenau',
+      url: expect.stringMatching(MIRRORED), title: null, alt: null, caption: 'Die Brücke im Nebel', credit: '© Kreis Lindenau',
       mime: 'image/png', bytes: PNG.length, width: 40, height: 30,
     }]);
+    expectMirrored(t.config, bruecke.images[0]!.url, PNG);
+    const copy = await request(t.app).get(bruecke.images[0]!.url).expect(200);
+    expect(copy.headers['content-type']).toBe('image/png');
+    const feed = await request(t.app).get('/feeds/all.rss').expect(200);
+    expect(feed.text).toContain(`<enclosure length="${PNG.length}" type="image/png" url="http://herold.test${bruecke.images[0]!.url}"/>`);
 
     const ohneGuid = t.store.releaseByGuid(stableGuid('kreis', 'https://kreis.example/presse/ohne-guid'))!;
     expect(ohneGuid.publishedAt).toBe('2026-11-19T23:00:00.000Z');

@@ -10,6 +10,7 @@ import type { HtmlSiteSettings } from '../../src/ingest/html-site.js';
 import { refreshSource, stableGuid, type Progress } from '../../src/ingest/refresh.js';
 import type { Contact, Media } from '../../src/model.js';
 import { createTestApp, FIXTURES, type TestApp } from '../helpers/app.js';
+import { expectMirrored, MIRRORED } from '../helpers/mirror.js';
 import { KREIS, RATHAUS, SITE_ORIGINS } from '../helpers/sites.js';
 import { startUpstream, status, truncated, type Handler, type Upstream } from '../helpers/upstream.js';
 
@@ -201,8 +202,10 @@ const MEASURED = {
   failed: { mime: null, bytes: null, width: null, height: null },
 } as const;
 
+/** A stored medium: a measured image is Herold's copy of `url` (mirrorImage); anything else keeps its URL. */
 function media(url: string, measured: (typeof MEASURED)[keyof typeof MEASURED], fields: Partial<Media> = {}): Media {
-  return { url, title: null, alt: null, caption: null, credit: null, ...measured, ...fields };
+  const copied = measured.mime?.startsWith('image/') ? (expect.stringMatching(MIRRORED) as unknown as string) : url;
+  return { url: copied, title: null, alt: null, caption: null, credit: null, ...measured, ...fields };
 }
 
 describe('an html source: listing and back-fill', () => {
@@ -369,11 +372,13 @@ describe('an html source: what is stored', () => {
       expect(bodyHtml, file).not.toMatch(/<script|<iframe|<style|\son\w+=|javascript:|window\.stadt/i);
       const urls = [...bodyHtml.matchAll(/\s(?:href|src)="([^"]*)"/g)].map((match) => match[1]!);
       expect(urls.length, file).toBeGreaterThan(0);
-      for (const url of urls) expect(url, `${file}: ${url}`).toMatch(/^https?:\/\/[^/]+\//);
+      // Links are absolute; images are Herold's copies, so that pages load nothing from elsewhere.
+      for (const url of urls) expect(url, `${file}: ${url}`).toMatch(/^(https?:\/\/[^/]+\/|\/media\/remote\/[0-9a-f]{32}\.\w+$)/);
     }
     const { bodyHtml } = stored(t, 'rathaus', rathaus, PAGES.serap)!;
     expect(bodyHtml).toContain(`<a href="${rathaus.url}/themen/verkehr.html">relativ</a>`);
-    expect(bodyHtml).toContain(`<img src="${rathaus.url}/bilder/radweg.jpg" alt="Radweg"`);
+    const copy = /<img src="([^"]+)" alt="Radweg"/.exec(bodyHtml)![1]!;
+    expectMirrored(t.config, copy, readFileSync(path.join(FIXTURES, 'sites', 'rathaus', 'bilder', 'radweg.jpg')));
     expect(bodyHtml).toContain('Klick <a>hier</a>');
     expect(bodyHtml).toContain('href="http://cdn.lindenau.example/plan.html"');
   });
