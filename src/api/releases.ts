@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { createApiStore, type ListQuery, type ListVisibility, type StoredAnswer } from '../db/api-store.js';
-import { badRequest, HttpError, notFound } from '../http/errors.js';
+import { badRequest, HttpError, notFound, trimmedParam } from '../http/errors.js';
 import { jsonBody } from '../http/json-body.js';
 import { representation, sendRepresentation } from '../http/representation.js';
 import { userAgent } from '../ingest/fetch.js';
@@ -64,14 +64,6 @@ function invalid(errors: readonly FieldError[]): HttpError {
   const fields = new Set(errors.map((error) => error.pointer)).size;
   return new HttpError(422, 'Unprocessable Content',
     `The release is not valid: ${fields === 1 ? 'one field is' : `${fields} fields are`} wrong.`, { errors });
-}
-
-function single(query: Readonly<Record<string, unknown>>, name: string): string | null {
-  const value = query[name];
-  if (value === undefined) return null;
-  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
 }
 
 /** The opaque cursor: where a page ended, as (published_at, id). */
@@ -326,12 +318,12 @@ export function releasesApi({ config, store, clock }: PageDeps): Router {
 
   function parseListQuery(req: Request, view: ReleaseView, res: Response): ListQuery {
     const query = req.query as Record<string, unknown>;
-    const topic = single(query, 'topic');
-    const department = single(query, 'department');
-    const q = single(query, 'q');
-    const limit = single(query, 'limit');
-    const cursor = single(query, 'cursor');
-    const status = single(query, 'status');
+    const topic = trimmedParam(query, 'topic');
+    const department = trimmedParam(query, 'department');
+    const q = trimmedParam(query, 'q');
+    const limit = trimmedParam(query, 'limit');
+    const cursor = trimmedParam(query, 'cursor');
+    const status = trimmedParam(query, 'status');
     let topicId: number | null = null;
     let departmentId: number | null = null;
     if (topic !== null) {

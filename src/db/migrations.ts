@@ -233,6 +233,49 @@ export const migrations: readonly string[] = [
   -- Herold's copy of a remote image, served under /media/remote/.
   ALTER TABLE media_probes ADD COLUMN local_url TEXT;
   `,
+  `
+  -- Published releases per scope ('all', 't:<topic id>', 'd:<department id>'), kept exact by triggers, so that
+  -- a feed's page count costs the same at 100,000 releases as at 100 (embargoed ones are subtracted at read time).
+  CREATE TABLE scope_counts (scope TEXT PRIMARY KEY, published INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO scope_counts (scope, published) SELECT 'all', count(*) FROM releases WHERE status = 'published';
+  INSERT INTO scope_counts (scope, published)
+    SELECT 'd:' || department_id, count(*) FROM releases WHERE status = 'published' AND department_id IS NOT NULL GROUP BY department_id;
+  INSERT INTO scope_counts (scope, published)
+    SELECT 't:' || rt.topic_id, count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+    WHERE r.status = 'published' GROUP BY rt.topic_id;
+
+  CREATE TRIGGER scope_counts_release_insert AFTER INSERT ON releases WHEN new.status = 'published' BEGIN
+    INSERT INTO scope_counts VALUES ('all', 1) ON CONFLICT (scope) DO UPDATE SET published = published + 1;
+    INSERT INTO scope_counts SELECT 'd:' || new.department_id, 1 WHERE new.department_id IS NOT NULL
+      ON CONFLICT (scope) DO UPDATE SET published = published + 1;
+  END;
+  CREATE TRIGGER scope_counts_release_delete AFTER DELETE ON releases WHEN old.status = 'published' BEGIN
+    UPDATE scope_counts SET published = published - 1 WHERE scope IN ('all', 'd:' || old.department_id);
+  END;
+  CREATE TRIGGER scope_counts_release_update AFTER UPDATE OF status, department_id ON releases
+    WHEN old.status IS NOT new.status OR old.department_id IS NOT new.department_id BEGIN
+    UPDATE scope_counts SET published = published - 1
+      WHERE old.status = 'published' AND scope IN ('all', 'd:' || old.department_id);
+    UPDATE scope_counts SET published = published - 1
+      WHERE old.status = 'published' AND new.status IS NOT 'published'
+        AND scope IN (SELECT 't:' || topic_id FROM release_topics WHERE release_id = old.id);
+    INSERT INTO scope_counts VALUES ('all', 1) ON CONFLICT (scope) DO UPDATE SET published = published + 1
+      WHERE new.status = 'published';
+    INSERT INTO scope_counts SELECT 'd:' || new.department_id, 1 WHERE new.status = 'published' AND new.department_id IS NOT NULL
+      ON CONFLICT (scope) DO UPDATE SET published = published + 1;
+    INSERT INTO scope_counts SELECT 't:' || topic_id, 1 FROM release_topics
+      WHERE release_id = new.id AND new.status = 'published' AND old.status IS NOT 'published' AND true
+      ON CONFLICT (scope) DO UPDATE SET published = published + 1;
+  END;
+  CREATE TRIGGER scope_counts_topic_insert AFTER INSERT ON release_topics
+    WHEN (SELECT status FROM releases WHERE id = new.release_id) = 'published' BEGIN
+    INSERT INTO scope_counts VALUES ('t:' || new.topic_id, 1) ON CONFLICT (scope) DO UPDATE SET published = published + 1;
+  END;
+  CREATE TRIGGER scope_counts_topic_delete AFTER DELETE ON release_topics
+    WHEN (SELECT status FROM releases WHERE id = old.release_id) = 'published' BEGIN
+    UPDATE scope_counts SET published = published - 1 WHERE scope = 't:' || old.topic_id;
+  END;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

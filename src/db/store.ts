@@ -151,10 +151,14 @@ export function createStore(db: Database) {
     newestTopic: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_topics rt
       JOIN releases r ON r.id = rt.release_id LEFT JOIN departments d ON d.id = r.department_id
       WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
-    countAll: db.prepare(`SELECT count(*) FROM releases r WHERE ${VISIBLE}`).pluck(),
-    countDepartment: db.prepare(`SELECT count(*) FROM releases r WHERE r.department_id = :scope AND ${VISIBLE}`).pluck(),
-    countTopic: db.prepare(`SELECT count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id
-      WHERE rt.topic_id = :scope AND ${VISIBLE}`).pluck(),
+    // Published per scope (kept by triggers) minus those still under embargo (few, found by releases_embargo).
+    publishedIn: db.prepare(`SELECT coalesce((SELECT published FROM scope_counts WHERE scope = :key), 0)`).pluck(),
+    embargoedAll: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'`).pluck(),
+    embargoedDepartment: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'
+      AND r.department_id = :scope`).pluck(),
+    // CROSS JOIN keeps the few embargoed releases as the outer loop, not the topic's many.
+    embargoedTopic: db.prepare(`SELECT count(*) FROM releases r CROSS JOIN release_topics rt
+      WHERE r.embargo_until > :now AND r.status = 'published' AND rt.release_id = r.id AND rt.topic_id = :scope`).pluck(),
     search: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_search f JOIN releases r ON r.id = f.rowid
       LEFT JOIN departments d ON d.id = r.department_id
       WHERE release_search MATCH :match AND ${VISIBLE}
@@ -244,7 +248,6 @@ export function createStore(db: Database) {
       VALUES (:releaseId, :kind, :position, :url, :title, :alt, :caption, :credit, :width, :height, :mime, :bytes)`),
     insertRevision: db.prepare(`INSERT INTO revisions (release_id, revised_at, note, previous_json) VALUES (?, ?, ?, ?)`),
     revisions: db.prepare(`SELECT id, release_id, revised_at, note, previous_json FROM revisions WHERE release_id = ? ORDER BY revised_at, id`),
-    stats: db.prepare(`SELECT count(*) AS count, max(r.published_at) AS newest FROM releases r WHERE ${VISIBLE}`),
     nextEmbargo: db.prepare(`SELECT min(embargo_until) AS at FROM releases WHERE embargo_until > :now AND status = 'published'`),
     ping: db.prepare(`SELECT 1 AS ok`),
     anyRelease: db.prepare(`SELECT 1 FROM releases LIMIT 1`),
@@ -444,8 +447,9 @@ export function createStore(db: Database) {
 
     /** How many releases are visible at `now` in a scope. */
     countReleases(scope: Scope, now: Date): number {
-      const statement = scope.kind === 'all' ? q.countAll : scope.kind === 'topic' ? q.countTopic : q.countDepartment;
-      return statement.get({ ...scopeParams(scope), now: now.toISOString() }) as number;
+      const key = scope.kind === 'all' ? 'all' : `${scope.kind === 'topic' ? 't' : 'd'}:${scope.id}`;
+      const embargoed = scope.kind === 'all' ? q.embargoedAll : scope.kind === 'topic' ? q.embargoedTopic : q.embargoedDepartment;
+      return (q.publishedIn.get({ key }) as number) - (embargoed.get({ ...scopeParams(scope), now: now.toISOString() }) as number);
     },
 
     /**
@@ -565,7 +569,8 @@ export function createStore(db: Database) {
 
     /** Count and newest publication time of the releases visible at `now`. */
     stats(now: Date): { count: number; newest: string | null } {
-      return q.stats.get({ now: now.toISOString() }) as { count: number; newest: string | null };
+      const [newest] = this.newestReleases({ kind: 'all' }, { now, limit: 1 });
+      return { count: this.countReleases({ kind: 'all' }, now), newest: newest?.publishedAt ?? null };
     },
 
     /** The next moment public output changes without a write (an embargo lifts, a tombstone ages out), or null: cached output expires then. */

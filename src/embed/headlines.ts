@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Scope, Store } from '../db/store.js';
 import { toEntry } from '../feeds/build.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { badRequest, notFound, trimmedParam } from '../http/errors.js';
 import type { Release } from '../model.js';
 import { stringsFor } from '../pages/strings.js';
 
@@ -45,21 +45,12 @@ export const MAX_QUERY_LENGTH = 200;
 const THEMES: readonly Theme[] = ['light', 'dark', 'auto'];
 const SLUG = /^[a-z0-9-]{1,120}$/;
 
-/** One parameter's value; repeated parameters are ambiguous and refused. Empty counts as absent. */
-function single(query: Readonly<Record<string, unknown>>, name: string): string | null {
-  const value = query[name];
-  if (value === undefined) return null;
-  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
-}
-
 /** Parses `topic`, `department`, `q`, `limit` and `theme`; a bad value is a 400 naming the parameter. */
 export function parseHeadlineQuery(query: Readonly<Record<string, unknown>>): HeadlineQuery {
-  const topic = single(query, 'topic');
-  const department = single(query, 'department');
-  const q = single(query, 'q');
-  const limit = single(query, 'limit');
+  const topic = trimmedParam(query, 'topic');
+  const department = trimmedParam(query, 'department');
+  const q = trimmedParam(query, 'q');
+  const limit = trimmedParam(query, 'limit');
   const theme = parseTheme(query);
   if (topic !== null && department !== null) {
     throw badRequest('department', '"topic" and "department" cannot be combined: choose one.');
@@ -75,7 +66,7 @@ export function parseHeadlineQuery(query: Readonly<Record<string, unknown>>): He
 
 /** Parses `theme` (light, dark or auto; auto when absent). */
 export function parseTheme(query: Readonly<Record<string, unknown>>): Theme {
-  const theme = single(query, 'theme');
+  const theme = trimmedParam(query, 'theme');
   if (theme === null) return 'auto';
   if (!THEMES.includes(theme as Theme)) {
     throw badRequest('theme', `"theme" must be one of ${THEMES.join(', ')}, got "${theme.slice(0, 40)}".`);

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import { badRequest, HttpError, notFound } from '../http/errors.js';
+import { badRequest, HttpError, notFound, trimmedParam } from '../http/errors.js';
 import type { Release } from '../model.js';
 import { html } from '../pages/html.js';
 import {
@@ -39,15 +39,8 @@ const MAX_DIMENSION = 2000;
 const CARD = { width: 480, height: 200 };
 const LIST_WIDTH = 400;
 
-function single(query: Readonly<Record<string, unknown>>, name: string): string | null {
-  const value = query[name];
-  if (value === undefined) return null;
-  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
-  return value.trim() === '' ? null : value.trim();
-}
-
 function dimension(query: Readonly<Record<string, unknown>>, name: string): number | null {
-  const raw = single(query, name);
+  const raw = trimmedParam(query, name);
   if (raw === null) return null;
   if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_DIMENSION) {
     throw badRequest(name, `"${name}" must be an integer from 1 to ${MAX_DIMENSION}, got "${raw.slice(0, 40)}".`);
@@ -57,9 +50,9 @@ function dimension(query: Readonly<Record<string, unknown>>, name: string): numb
 
 /** Parses `url`, `format`, `maxwidth` and `maxheight`: 400 for a missing url or a bad size, 501 for a format but JSON. */
 export function parseOembedQuery(query: Readonly<Record<string, unknown>>): OembedQuery {
-  const url = single(query, 'url');
+  const url = trimmedParam(query, 'url');
   if (url === null) throw badRequest('url', '"url" is required: the address of the page to embed.');
-  const format = single(query, 'format');
+  const format = trimmedParam(query, 'format');
   // oEmbed 1.0, section 2.3.4: a format the provider does not offer is answered 501.
   if (format !== null && format !== 'json') {
     throw new HttpError(501, 'Not Implemented', 'Only format=json is offered.', { parameter: 'format' });

@@ -126,7 +126,7 @@ export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick
     url: absoluteUrl(baseUrl, `/releases/${release.slug}`),
     summary: clean(`${embargo ? `${embargo}. ` : ''}${release.subtitle || excerpt(release.bodyText)}`),
     contentHtml: clean(`${embargo ? `<p><strong>${escapeHtml(embargo)}</strong></p>` : ''}${images[0] ? mediaFigure(images[0]) : ''}${
-      release.bodyHtml}${attachmentList(attachments)}`),
+      absoluteBody(release.bodyHtml, baseUrl)}${attachmentList(attachments)}`),
     published: new Date(release.publishedAt),
     updated: new Date(release.updatedAt ?? release.publishedAt),
     author: clean(author),

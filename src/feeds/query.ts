@@ -1,4 +1,4 @@
-import { badRequest } from '../http/errors.js';
+import { badRequest, singleParam } from '../http/errors.js';
 import { stripXmlForbidden } from '../text.js';
 
 /** A feed's validated query. */
@@ -14,13 +14,6 @@ export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 export const MAX_PAGE = 10_000;
 export const MAX_Q = 200;
-
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
-  return value;
-}
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
@@ -50,7 +43,7 @@ function parseQ(raw: string | undefined): string | null {
  * anything else in a known parameter, or a parameter given twice, is a 400.
  */
 export function parseFeedQuery(query: Record<string, unknown>): FeedQuery {
-  return { q: parseQ(single(query, 'q')), limit: parseLimit(single(query, 'limit')), page: parsePage(single(query, 'page')) };
+  return { q: parseQ(singleParam(query, 'q')), limit: parseLimit(singleParam(query, 'limit')), page: parsePage(singleParam(query, 'page')) };
 }
 
 /**

@@ -18,6 +18,19 @@ export function badRequest(parameter: string, detail: string): HttpError {
   return new HttpError(400, 'Bad Request', detail, { parameter });
 }
 
+/** One query or form parameter as given, undefined when absent; a repeated one is ambiguous and answered 400. */
+export function singleParam(query: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
+  return value;
+}
+
+/** One parameter trimmed, null when absent or empty (as HTML forms send unused fields). */
+export function trimmedParam(query: Readonly<Record<string, unknown>>, name: string): string | null {
+  return singleParam(query, name)?.trim() || null;
+}
+
 /** 404 for a resource that does not exist. */
 export function notFound(detail = 'There is nothing at this address.'): HttpError {
   return new HttpError(404, 'Not Found', detail);

@@ -158,7 +158,7 @@ async function fetchOnce(attempt: Attempt): Promise<FetchResult> {
   // The abort surfaces as an AbortError from fetch or from the body stream; the flag says it was the deadline.
   const failed = (what: string, error: unknown, status: number | null) => timedOut
     ? new AttemptFailure(`timed out after ${attempt.timeoutMs} ms`, status, true)
-    : new AttemptFailure(`${what} (${describe(error)})`, status, true);
+    : new AttemptFailure(`${what} (${describeError(error)})`, status, true);
 
   try {
     const visited = [attempt.url];
@@ -296,7 +296,7 @@ function retryAfterMs(value: string | null): number | null {
 }
 
 /** An error and its causes in one line: undici reports every network failure as "fetch failed" with the reason in `cause`. */
-function describe(error: unknown): string {
+export function describeError(error: unknown): string {
   const messages: string[] = [];
   for (let current: unknown = error; current !== undefined && messages.length < 4; current = (current as { cause?: unknown }).cause) {
     messages.push(current instanceof Error ? current.message : String(current));

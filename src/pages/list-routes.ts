@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { Scope } from '../db/store.js';
-import { badRequest, HttpError, notFound } from '../http/errors.js';
+import { badRequest, HttpError, notFound, singleParam } from '../http/errors.js';
 import { representation } from '../http/representation.js';
 import type { Term } from '../model.js';
 import { stripXmlForbidden } from '../text.js';
@@ -14,16 +14,9 @@ const MAX_QUERY = 200;
 const SLUG = /^[a-z0-9-]{1,120}$/;
 
 /** A query parameter given at most once, as a plain value; twice (an array) is a 400 naming it. */
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once, as a plain value.`);
-  return value;
-}
-
 /** `?page=` as 1..10000 (default 1); anything else is a 400 naming `page`. */
 function parsePage(query: Record<string, unknown>): number {
-  const raw = single(query, 'page');
+  const raw = singleParam(query, 'page');
   if (raw === undefined) return 1;
   const page = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(page >= 1 && page <= MAX_PAGE)) {
@@ -34,15 +27,15 @@ function parsePage(query: Record<string, unknown>): number {
 
 /** The search text as shown and searched: no control characters, whitespace collapsed; over 200 characters is a 400. */
 function parseSearchText(query: Record<string, unknown>): string {
-  const raw = single(query, 'q') ?? '';
+  const raw = singleParam(query, 'q') ?? '';
   if ([...raw].length > MAX_QUERY) throw badRequest('q', `"q" must be at most ${MAX_QUERY} characters long.`);
   return stripXmlForbidden(raw).replace(/\s+/g, ' ').trim();
 }
 
 /** The search's optional scope: `topic` or `department` (an empty value, as a form sends it, means none). */
 function parseSearchScope(query: Record<string, unknown>): { kind: 'topic' | 'department'; slug: string } | null {
-  const topic = single(query, 'topic') || undefined;
-  const department = single(query, 'department') || undefined;
+  const topic = singleParam(query, 'topic') || undefined;
+  const department = singleParam(query, 'department') || undefined;
   if (topic && department) throw badRequest('department', 'Search within a topic or within a department, not both.');
   const kind = topic ? 'topic' : department ? 'department' : null;
   if (!kind) return null;

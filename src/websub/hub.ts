@@ -6,9 +6,9 @@ import type { Store } from '../db/store.js';
 import type { WebSubStore } from '../db/websub-store.js';
 import { listFeeds } from '../feeds/directory.js';
 import { createFeedBody, hubUrl, websubLinks } from '../feeds/handler.js';
-import { badRequest, HttpError } from '../http/errors.js';
+import { badRequest, HttpError, singleParam } from '../http/errors.js';
 import type { Representation } from '../http/representation.js';
-import { fetchUpstream, userAgent } from '../ingest/fetch.js';
+import { describeError, fetchUpstream, userAgent } from '../ingest/fetch.js';
 
 /** Leases in seconds: what a subscriber gets without asking, and the bounds of what it may ask for. */
 export const LEASE = Object.freeze({ default: 10 * 86_400, min: 3_600, max: 30 * 86_400 });
@@ -58,12 +58,7 @@ function httpUrl(value: string): URL | null {
 
 /** Parses the form parameters of a hub request; a 400 naming the parameter for anything malformed. */
 export function parseHubRequest(form: Record<string, unknown>): HubRequest {
-  const single = (name: string): string | undefined => {
-    const value = form[name];
-    if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string') throw badRequest(name, `"${name}" must be given once.`);
-    return value;
-  };
+  const single = (name: string): string | undefined => singleParam(form, name) || undefined;
   const mode = single('hub.mode');
   if (mode !== 'subscribe' && mode !== 'unsubscribe') {
     throw badRequest('hub.mode', `"hub.mode" must be "subscribe" or "unsubscribe", got "${String(mode ?? '').slice(0, 40)}".`);
@@ -94,16 +89,6 @@ function withParameters(callback: string, parameters: Record<string, string>): s
   const base = callback.split('#')[0]!;
   const separator = base.includes('?') ? (/[?&]$/.test(base) ? '' : '&') : '?';
   return `${base}${separator}${new URLSearchParams(parameters).toString()}`;
-}
-
-/** An error and its causes in one line (undici says "fetch failed" and puts the reason in `cause`). */
-function describe(error: unknown): string {
-  const messages: string[] = [];
-  for (let current: unknown = error; current !== undefined && messages.length < 4; current = (current as { cause?: unknown }).cause) {
-    messages.push(current instanceof Error ? current.message : String(current));
-    if (!(current instanceof Error)) break;
-  }
-  return messages.join(': ');
 }
 
 /** What one POST to a callback or hub came to: a status, or none when the request failed. */
@@ -141,7 +126,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
   let lastState: string | null = null;
 
   function track(name: string, task: Promise<void>): void {
-    const tracked = task.catch((error: unknown) => log(`websub: ${name}: ${describe(error)}`)).finally(() => tasks.delete(tracked));
+    const tracked = task.catch((error: unknown) => log(`websub: ${name}: ${describeError(error)}`)).finally(() => tasks.delete(tracked));
     tasks.add(tracked);
   }
 
@@ -163,7 +148,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
         const ok = response.status >= 200 && response.status <= 299;
         return { status: response.status, error: ok ? null : `HTTP ${response.status}` };
       } catch (error) {
-        return { status: null, error: describe(error) };
+        return { status: null, error: describeError(error) };
       }
     });
   }
@@ -194,7 +179,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
         const reason = error.detail ?? error.title;
         log(`websub: subscription of ${callback} to ${topic} denied: ${reason}`);
         await getCallback(withParameters(callback, { 'hub.mode': 'denied', 'hub.topic': topic, 'hub.reason': reason }))
-          .catch((failure: unknown) => log(`websub: denial to ${callback} not delivered: ${describe(failure)}`));
+          .catch((failure: unknown) => log(`websub: denial to ${callback} not delivered: ${describeError(failure)}`));
         return;
       }
     }
@@ -205,7 +190,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
     try {
       answer = await getCallback(withParameters(callback, parameters));
     } catch (error) {
-      log(`websub: ${mode} of ${callback} to ${topic} not verified: ${describe(error)}`);
+      log(`websub: ${mode} of ${callback} to ${topic} not verified: ${describeError(error)}`);
       return;
     }
     // WebSub 5.3.1: only a 2xx whose body is exactly the challenge confirms the intent.
@@ -354,7 +339,7 @@ export function startWebSub(deps: WebSubDeps): { readonly hub: WebSub; stop(): P
     try {
       hub.check();
     } catch (error) {
-      log(`websub: change check failed: ${describe(error)}`);
+      log(`websub: change check failed: ${describeError(error)}`);
     }
   };
   // At once: what the feeds are now is the baseline later changes are measured against.

@@ -379,6 +379,10 @@ describe('an html source: what is stored', () => {
     expect(bodyHtml).toContain(`<a href="${rathaus.url}/themen/verkehr.html">relativ</a>`);
     const copy = /<img src="([^"]+)" alt="Radweg"/.exec(bodyHtml)![1]!;
     expectMirrored(t.config, copy, readFileSync(path.join(FIXTURES, 'sites', 'rathaus', 'bilder', 'radweg.jpg')));
+    // Feeds carry absolute URLs: the copy is resolved against Herold's base URL there.
+    const feed = await request(t.app).get('/feeds/all.rss').expect(200);
+    expect(feed.text).toContain(`<img src="${t.config.baseUrl}${copy}" alt="Radweg"`);
+    expect(feed.text).not.toMatch(/src="\/media/);
     expect(bodyHtml).toContain('Klick <a>hier</a>');
     expect(bodyHtml).toContain('href="http://cdn.lindenau.example/plan.html"');
   });
