@@ -103,8 +103,9 @@ async function main(): Promise<void> {
         const report = await refreshSource(source, { config, store, log: () => {} }, { backfill });
         const seconds = (performance.now() - start) / 1000;
         const requests = (await requestsSoFar()) - requestsBefore;
-        // Every run writes source_state three times (lease taken, counts, lease given back); the rest is release data.
-        const rows = (changes.get() as number) - rowsBefore - 3;
+        // Every run writes source_state three times (lease taken, counts, lease given back) and one row of run
+        // history; the rest is release data (with what SQLite's triggers and the search index write for it).
+        const rows = (changes.get() as number) - rowsBefore - 4;
         console.log(`${source.id.padEnd(10)} ${label.padEnd(19)}: ${seconds.toFixed(2)} s, ${requests} requests, `
           + `${rows} rows written (${report.new} new, ${report.changed} changed, ${report.unchanged} unchanged, ${report.rejected.length} rejected)`);
       }
