@@ -71,7 +71,17 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
       const now = clock();
       store.ping();
       const { count, newest } = store.stats(now);
-      res.json({ status: 'ok', database: 'ok', releases: count, newest_release: newest, checked_at: now.toISOString() });
+      // Upstream freshness: a failing source does not make Herold unready (it serves what it has), but shows here.
+      const upstreams = config.sources.map((source) => {
+        const state = store.sourceState(source.id);
+        return {
+          id: source.id,
+          last_success_at: state?.lastSuccessAt ?? null,
+          consecutive_errors: state?.consecutiveErrors ?? 0,
+          last_error: state?.consecutiveErrors ? state.lastError : null,
+        };
+      });
+      res.json({ status: 'ok', database: 'ok', releases: count, newest_release: newest, upstreams, checked_at: now.toISOString() });
     } catch (error) {
       log(`healthz: database not reachable: ${(error as Error).message}`);
       res.status(503).json({ status: 'unavailable', database: 'unreachable', detail: (error as Error).message });

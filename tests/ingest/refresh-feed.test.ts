@@ -225,6 +225,12 @@ describe('a failing upstream', () => {
     expect(t.store.releaseByGuid(stored.guid)).toEqual(stored);
     const feed = await request(t.app).get('/feeds/all.json').expect(200);
     expect(feed.text).toContain(stored.guid);
+    // Health stays ready (stored releases are served) and names the failing upstream.
+    const health = await request(t.app).get('/healthz').expect(200);
+    expect(health.body.upstreams).toEqual([
+      { id: 'kreis', last_success_at: expect.any(String), consecutive_errors: 1, last_error: failed!.error },
+      { id: 'other', last_success_at: t.now.toISOString(), consecutive_errors: 0, last_error: null },
+    ]);
   });
 
   test('a 500 followed by success is retried within one refresh', async () => {
