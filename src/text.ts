@@ -60,7 +60,8 @@ export function sanitizeBody(html: string, baseUrl: string): string {
     },
     exclusiveFilter: (frame) => frame.tag === 'p' && !frame.text.trim() && !frame.mediaChildren.length,
   });
-  return clean.replace(/\]\]>/g, ']]&gt;').trim();
+  // sanitize-html decodes character references ("&#xFFFF;") and writes some back as characters: strip again.
+  return stripXmlForbidden(clean).replace(/\]\]>/g, ']]&gt;').trim();
 }
 
 /** Plain text of sanitized HTML: block elements become paragraph breaks, whitespace collapsed. */

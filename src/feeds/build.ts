@@ -119,7 +119,8 @@ export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick
   const embargo = doc.embargoed && release.embargoUntil ? embargoNotice(release.embargoUntil, site.language) : null;
   const images = release.images.filter(isPublished).map((image) => withAbsoluteUrl(baseUrl, image));
   const attachments = release.attachments.filter(isPublished).map((file) => withAbsoluteUrl(baseUrl, file));
-  const author = [release.organisation ?? site.organisation, release.department?.name].filter(Boolean).join(' – ');
+  // An organisation without visible text ("", blanks, forbidden characters) is none: the site's stands in.
+  const author = [clean(release.organisation ?? '').trim() || site.organisation, release.department?.name].filter(Boolean).join(' – ');
   return {
     guid: release.guid,
     title: clean(embargo ? `[${embargo}] ${release.title}` : release.title),
@@ -130,11 +131,13 @@ export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick
     published: new Date(release.publishedAt),
     updated: new Date(release.updatedAt ?? release.publishedAt),
     author: clean(author),
-    categories: release.topics.map((topic) => ({
+    // A topic named only by blanks or forbidden characters would be an empty category, which no format allows.
+    categories: release.topics.filter((topic) => clean(topic.name).trim()).map((topic) => ({
       name: clean(topic.name), term: topic.slug, url: absoluteUrl(baseUrl, `/topics/${topic.slug}`),
     })),
     images,
-    media: [...images, ...attachments].filter((item) => item.mime && item.bytes !== null),
+    // An enclosure needs a type and a positive length: an empty file is none.
+    media: [...images, ...attachments].filter((item) => item.mime && item.bytes),
     language: release.language,
     contact: release.contact,
     embargoUntil: embargo ? new Date(release.embargoUntil!) : null,
@@ -309,6 +312,8 @@ export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
         title: entry.title,
         summary: entry.summary,
         content_html: entry.contentHtml,
+        // JSON Feed requires content; a release without a body (a Markdown file of front matter only) has its text.
+        content_text: entry.contentHtml ? null : entry.summary || entry.title,
         image: entry.images[0]?.url,
         date_published: entry.published.toISOString(),
         date_modified: entry.updated.toISOString(),

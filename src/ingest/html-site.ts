@@ -129,9 +129,17 @@ function altText(alt: string | undefined, url: string): string | null {
   return text === file || text === file.replace(/\.[^.]*$/, '') ? null : text;
 }
 
+/**
+ * Parses a page. Lone surrogates become U+FFFD first, as a decoder would have made them: parse5 throws a
+ * RangeError on some of them (two lone low surrogates in a quoted attribute value).
+ */
+function loadPage(html: string): CheerioAPI {
+  return load(html.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'));
+}
+
 /** Links to release pages and the next listing page, absolute, in page order, each once. */
 export function parseListing(html: string, pageUrl: string, settings: HtmlSiteSettings): { links: string[]; next: string | null } {
-  const $ = load(html);
+  const $ = loadPage(html);
   const base = baseOf($, pageUrl);
   const links = $(settings.link_selector).toArray().map((element) => webUrl($(element).attr('href'), base));
   return {
@@ -157,7 +165,7 @@ function dateOf($: CheerioAPI, settings: HtmlSiteSettings): string | null {
  * caption and credit (they are in `images`); it is not sanitized here.
  */
 export function parseReleasePage(html: string, pageUrl: string, settings: HtmlSiteSettings): ParsedRelease {
-  const $ = load(html);
+  const $ = loadPage(html);
   const base = baseOf($, pageUrl);
   const url = webUrl($('link[rel~="canonical"]').first().attr('href'), base) ?? pageUrl;
   const fail = (field: string, selector: string, why: string): Error =>

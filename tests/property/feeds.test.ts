@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { renderFeed, type FeedDocument } from '../../src/feeds/build.js';
+import type { Contact, Media, Release, Term } from '../../src/model.js';
+import { htmlToText, sanitizeBody, slugify } from '../../src/text.js';
+import { BASE_URL } from '../helpers/app.js';
+import { atomProblems, jsonFeedProblems, rssProblems } from '../helpers/validate.js';
+import { anyString, nastyString, textOrHtml } from './arbitraries.js';
+
+const site = loadConfig({ HEROLD_DATA_DIR: '/nonexistent' }, '/').site;
+const feedSite = { baseUrl: BASE_URL, site };
+const urls = { rss: `${BASE_URL}/feeds/all.rss`, atom: `${BASE_URL}/feeds/all.atom`, json: `${BASE_URL}/feeds/all.json` };
+
+const instant = fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
+const term: fc.Arbitrary<Term> = anyString.map((name) => ({ name, slug: slugify(name) || 'x' }));
+const url = fc.oneof(fc.constantFrom('/media/bild.png', 'https://cdn.example/ä ö.jpg', 'kommunales_1', 'https://x.example/a?b=1&c="2"', 'javascript:alert(1)'), fc.webUrl(), nastyString(20));
+const media: fc.Arbitrary<Media> = fc.record({
+  url, title: optional(anyString), alt: optional(anyString), caption: optional(anyString), credit: optional(anyString),
+  width: optional(fc.integer({ min: 1, max: 5000 })), height: optional(fc.integer({ min: 1, max: 5000 })),
+  mime: optional(fc.constantFrom('image/png', 'image/jpeg', 'application/pdf', 'image/svg+xml')), bytes: optional(fc.integer({ min: 0, max: 1e9 })),
+});
+const contact: fc.Arbitrary<Contact> = fc.record({
+  name: optional(anyString), organisation: optional(anyString), street: optional(anyString), postcode: optional(anyString),
+  city: optional(anyString), phone: optional(anyString), fax: optional(anyString), email: optional(anyString),
+});
+
+/** GUIDs are absolute IRIs (tag: URIs Herold makes, or upstream URLs). */
+const guid = fc.oneof(fc.constant('tag:lindenau.example,2026:x'), fc.webUrl({ withQueryParameters: true, withFragments: true }),
+  fc.string({ unit: fc.constantFrom('a', 'ä', '-', '/', '.', '%C3', '😀'), minLength: 1, maxLength: 20 }).map((s) => `tag:lindenau.example,2026:${s}`));
+
+/** A release as ingest would store it: arbitrary text, the body sanitized first. */
+const release: fc.Arbitrary<Release> = fc.record({
+  id: fc.integer({ min: 1, max: 1e6 }),
+  guid,
+  // Ingest and the API never store a title without visible text; around it, anything.
+  title: fc.tuple(anyString, fc.constantFrom('Ä', 'x', '1', '😀'), anyString).map((parts) => parts.join('')), subtitle: optional(anyString), body: textOrHtml, organisation: optional(anyString),
+  department: optional(term), contact: optional(contact), topics: fc.array(term, { maxLength: 3 }), places: fc.array(anyString, { maxLength: 2 }),
+  images: fc.array(media, { maxLength: 2 }), attachments: fc.array(media, { maxLength: 2 }),
+  publishedAt: instant, updatedAt: optional(instant), embargoUntil: optional(instant), language: fc.constantFrom('de', 'en', 'de-DE', ''),
+  status: fc.constantFrom('published' as const, 'withdrawn' as const),
+}).map(({ body, ...rest }): Release => {
+  const bodyHtml = sanitizeBody(body, 'https://presse.example/a/');
+  return {
+    ...rest, slug: slugify(rest.title) || 'mitteilung', sourceId: 'files', sourceRef: null,
+    bodyHtml, bodyText: htmlToText(bodyHtml), changedAt: rest.publishedAt,
+  };
+});
+
+const doc: fc.Arbitrary<FeedDocument> = fc.record({
+  // Feed titles are built from the site's name and a topic or department name: never empty.
+  title: anyString.map((name) => `Stadt Lindenau – ${name}`), description: anyString, releases: fc.uniqueArray(release, { maxLength: 3, selector: (r) => r.guid }), embargoed: fc.boolean(),
+  tombstones: fc.array(fc.record({ ref: guid, when: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), comment: anyString }), { maxLength: 2 }),
+  withPages: fc.boolean(),
+}).map(({ withPages, tombstones, ...rest }) => ({
+  // A withdrawn release has left the feed: a tombstone never names an entry in it.
+  ...rest, tombstones: tombstones.filter((t) => !rest.releases.some((r) => r.guid === t.ref)), urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'),
+  pages: withPages ? { first: urls, next: { rss: `${urls.rss}?page=2`, atom: `${urls.atom}?page=2`, json: `${urls.json}?page=2` } } : null,
+}));
+
+describe('renderFeed over arbitrary release content', () => {
+  test('RSS, Atom and JSON Feed stay valid', () => {
+    fc.assert(fc.property(doc, (feed) => {
+      expect(rssProblems(renderFeed('rss', feed, feedSite), urls.rss)).toEqual([]);
+      expect(atomProblems(renderFeed('atom', feed, feedSite), urls.atom)).toEqual([]);
+      const json = renderFeed('json', feed, feedSite);
+      expect(() => JSON.parse(json)).not.toThrow();
+      expect(jsonFeedProblems(json)).toEqual([]);
+    }), { numRuns: 150 });
+  }, 30_000);
+});
+
+describe('regressions found by the property above', () => {
+  const base: Release = {
+    id: 1, guid: 'tag:lindenau.example,2026:r', slug: 'r', sourceId: 'files', sourceRef: null, title: 'Mitteilung', subtitle: null,
+    bodyHtml: '', bodyText: '', language: 'de', organisation: null, department: null, contact: null, topics: [], places: [],
+    images: [], attachments: [], publishedAt: '2026-11-20T09:00:00.000Z', updatedAt: null, embargoUntil: null, status: 'published',
+    changedAt: '2026-11-20T09:00:00.000Z',
+  };
+  const feed = (release: Release): FeedDocument => ({
+    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release],
+  });
+  const problems = (release: Release) => [
+    ...rssProblems(renderFeed('rss', feed(release), feedSite), urls.rss),
+    ...atomProblems(renderFeed('atom', feed(release), feedSite), urls.atom),
+    ...jsonFeedProblems(renderFeed('json', feed(release), feedSite)),
+  ];
+
+  test('a release without a body (Markdown of front matter only) still has content in JSON Feed', () => {
+    expect(problems(base)).toEqual([]);
+  });
+  test('a topic named only by blanks or forbidden characters is no empty category', () => {
+    expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', topics: [{ name: '  ', slug: 'x' }, { name: '\u0001', slug: 'y' }] })).toEqual([]);
+  });
+  test('an empty file is no enclosure (length must be positive)', () => {
+    const file: Media = { url: '/media/a.pdf', title: null, alt: null, caption: null, credit: null, width: null, height: null, mime: 'application/pdf', bytes: 0 };
+    expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', attachments: [file] })).toEqual([]);
+  });
+  test('an organisation without visible text leaves the site\'s as dc:creator', () => {
+    expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', organisation: '' })).toEqual([]);
+    expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', organisation: '\uFFFF' })).toEqual([]);
+  });
+});
