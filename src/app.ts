@@ -17,6 +17,7 @@ import { statusRoutes } from './pages/status-routes.js';
 import { embargoedFeedRoutes } from './feeds/embargoed.js';
 import { websubRoutes } from './websub/routes.js';
 import type { WebSub } from './websub/hub.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 
 /** What the app needs from outside; tests pass their own clock and log. */
 export interface AppDeps {
@@ -28,17 +29,22 @@ export interface AppDeps {
   readonly nextRun?: (sourceId: string) => Date | null;
   /** Herold's own WebSub hub (see startWebSub); without it, POST /websub answers 503. */
   readonly websub?: WebSub;
+  /** The Prometheus registry and instruments; serve passes its own so scheduler runs are counted too. */
+  readonly metrics?: Metrics;
 }
 
 /** Builds the Express app: the route table of DESIGN.md, one 404 and one error handler. Does not listen. */
-export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub }: AppDeps) {
+export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub, metrics = createMetrics() }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  app.use(metrics.middleware);
+  metrics.observeStore(store, clock);
+  app.get('/metrics', metrics.handler);
 
-  const respond = createCachedResponder(store, clock);
+  const respond = createCachedResponder(store, clock, 1000, metrics.cacheHooks);
   const serveFeed = createFeedHandler(config, store, respond);
   const pageCache = `public, max-age=${config.feedMaxAge}`;
 
@@ -104,7 +110,7 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
   // /feeds/embargoed.{rss,atom,json}?token=… (journalists with a press token)
   app.use(embargoedFeedRoutes(pages));
 
-  const sources = createSourcesApi(config, store, { config, store, clock, log }, nextRun);
+  const sources = createSourcesApi(config, store, { config, store, clock, log, onReport: metrics.recordRefresh }, nextRun);
   app.get('/api/v1/sources', sources.list);
   app.post('/api/v1/sources/:id/refresh', requireBearer(config.adminToken), sources.refresh);
 

@@ -45,6 +45,8 @@ export interface Config {
   readonly pressTokens: readonly string[];
   /** An external WebSub hub to announce and ping (HEROLD_WEBSUB_HUB); null means Herold's own hub. */
   readonly websubHub: string | null;
+  /** HTTP server limits in ms (HEROLD_HEADERS_TIMEOUT_MS, HEROLD_REQUEST_TIMEOUT_MS, HEROLD_KEEP_ALIVE_TIMEOUT_MS, HEROLD_SHUTDOWN_TIMEOUT_MS). */
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number; readonly shutdownTimeoutMs: number };
   readonly site: SiteConfig;
   readonly sources: readonly SourceConfig[];
 }
@@ -183,6 +185,21 @@ function parseHub(value: string | undefined): string | null {
   return value;
 }
 
+function parseMs(value: string | undefined, key: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 100) throw new ConfigError(`${key}: must be an integer from 100 to 9999999 (ms), got "${value}"`);
+  return Number(value);
+}
+
+function parseHttp(env: NodeJS.ProcessEnv): Config['http'] {
+  const headersTimeoutMs = parseMs(env.HEROLD_HEADERS_TIMEOUT_MS, 'HEROLD_HEADERS_TIMEOUT_MS', 10_000);
+  const requestTimeoutMs = parseMs(env.HEROLD_REQUEST_TIMEOUT_MS, 'HEROLD_REQUEST_TIMEOUT_MS', Math.max(30_000, headersTimeoutMs));
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEROLD_HEADERS_TIMEOUT_MS: must not exceed HEROLD_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  const keepAliveTimeoutMs = parseMs(env.HEROLD_KEEP_ALIVE_TIMEOUT_MS, 'HEROLD_KEEP_ALIVE_TIMEOUT_MS', 5_000);
+  const shutdownTimeoutMs = parseMs(env.HEROLD_SHUTDOWN_TIMEOUT_MS, 'HEROLD_SHUTDOWN_TIMEOUT_MS', 10_000);
+  return Object.freeze({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs });
+}
+
 function parsePort(value: string | undefined): number {
   if (value === undefined || value === '') return 3000;
   if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -266,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     apiTokens: parseTokens(env.HEROLD_API_TOKENS, 'HEROLD_API_TOKENS'),
     pressTokens: parseTokens(env.HEROLD_PRESS_TOKENS, 'HEROLD_PRESS_TOKENS'),
     websubHub: parseHub(env.HEROLD_WEBSUB_HUB),
+    http: parseHttp(env),
     site: Object.freeze({
       name: site.name ?? 'Pressestelle Stadt Lindenau',
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',

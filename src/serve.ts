@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createStore } from './db/store.js';
 import { createWebSubStore } from './db/websub-store.js';
+import { createMetrics } from './http/metrics.js';
 import { startScheduler } from './ingest/scheduler.js';
 import { loadSamples } from './samples.js';
 import { startWebSub } from './websub/hub.js';
@@ -19,28 +20,76 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     log(`herold: new database ${config.databaseFile}: loaded ${count} sample releases from ${config.samplesDir}`);
   }
   const errorLog = (line: string) => console.error(line);
-  const scheduler = startScheduler({ config, store, log: errorLog });
+  const metrics = createMetrics();
+  const scheduler = startScheduler({ config, store, log: errorLog, onReport: metrics.recordRefresh });
   // The WebSub notifier: own hub (subscriptions, pushes) or pings to HEROLD_WEBSUB_HUB, on every change of the feeds.
   const websub = startWebSub({ config, store, subscriptions: createWebSubStore(db), log: errorLog });
-  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun, websub: websub.hub });
-  const server = app.listen(config.port, config.host);
+  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun, websub: websub.hub, metrics });
+  // Timeouts so slow clients cannot hold sockets for ever (slowloris): the whole header block must arrive within
+  // headersTimeout, the whole request within requestTimeout; both are checked every connectionsCheckingInterval.
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs } = config.http;
+  const server = createServer({
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
+    maxHeaderSize: 16 * 1024,
+  }, app);
+  server.headersTimeout = headersTimeoutMs;
+  server.requestTimeout = requestTimeoutMs;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.maxHeadersCount = 100;
+  let stopping = false;
+  const inFlight = new Set<ServerResponse>();
+  // While shutting down, every answer closes its connection, and a connection that fell idle is closed at once.
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    res.once('finish', () => server.closeIdleConnections());
+  };
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (stopping) closeAfter(res);
+  });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   log(`herold: listening on ${config.host}:${config.port}, public at ${config.baseUrl}`);
-  const stop = (signal: string) => {
+  // Graceful: stop accepting, close idle keep-alive connections, let requests in flight finish (for at most
+  // shutdownTimeout, then cut them), stop the scheduler and WebSub, close the database (checkpointing the WAL), exit 0.
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log(`herold: ${signal}: closing`);
-    void scheduler.stop();
-    void websub.stop();
-    server.close(() => {
-      db.close();
-      process.exit(0);
-    });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5000).unref();
+    for (const res of inFlight) closeAfter(res);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs); });
+    const settle = async (what: string, work: Promise<unknown>) => {
+      try {
+        await work;
+      } catch (error) {
+        errorLog(`herold: stopping ${what}: ${(error as Error).message}`);
+      }
+    };
+    await Promise.all([settle('scheduler', scheduler.stop()), settle('websub', websub.stop())]);
+    if (await Promise.race([closed, deadline]) === 'timeout') {
+      errorLog(`herold: requests still running after ${shutdownTimeoutMs} ms; closing their connections`);
+      server.closeAllConnections();
+    }
+    clearTimeout(timer);
+    try {
+      db.close();
+    } catch (error) {
+      errorLog(`herold: closing the database: ${(error as Error).message}`);
+    }
+    log('herold: closed');
+    process.exit(0);
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
   return server;
 }

@@ -154,11 +154,17 @@ export interface CacheSource {
   nextEmbargoLift(now: Date): string | null;
 }
 
+/** Optional observers of the cache (metrics): told the key of each hit and miss. */
+export interface CacheHooks {
+  readonly hit?: (key: string) => void;
+  readonly miss?: (key: string) => void;
+}
+
 /**
  * Serves derived documents from one cache: a hit costs no query, no render and no compression;
  * any write to the data, or the lifting of an embargo, drops every entry.
  */
-export function createCachedResponder(source: CacheSource, clock: () => Date, capacity = 1000) {
+export function createCachedResponder(source: CacheSource, clock: () => Date, capacity = 1000, hooks: CacheHooks = {}) {
   const cache = new RepresentationCache(capacity);
   return function respond(req: Request, res: Response, key: string, cacheControl: string, build: (now: Date) => Representation): void {
     const now = clock();
@@ -167,7 +173,9 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
       return next ? Date.parse(next) : Infinity;
     });
     let rep = cache.get(key);
-    if (!rep) {
+    if (rep) hooks.hit?.(key);
+    else {
+      hooks.miss?.(key);
       rep = build(now);
       cache.set(key, rep);
     }

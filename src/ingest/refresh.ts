@@ -20,6 +20,8 @@ export interface RefreshDeps {
   readonly store: Store;
   readonly clock?: () => Date;
   readonly log?: (line: string) => void;
+  /** Told of every finished run (metrics). */
+  readonly onReport?: (report: RefreshReport) => void;
 }
 
 /** Progress of a long run (back-fill): pages read so far, and releases found. */
@@ -300,7 +302,9 @@ export function refreshSource(
   options: { backfill?: boolean; progress?: Progress } = {},
 ): Promise<RefreshReport> {
   const collect = (run: Run) => (source.type === 'feed' ? collectFeed(run) : source.type === 'html' ? collectHtml(run) : collectFileSource(run));
-  return runSource(source, deps, options, collect);
+  const run = runSource(source, deps, options, collect);
+  if (deps.onReport) void run.then(deps.onReport, () => {});
+  return run;
 }
 
 /** Imports release files and folders once, as the source "import"; the report lists each file's outcome. */
