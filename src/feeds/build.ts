@@ -59,7 +59,14 @@ const TOMBSTONES_NS = 'http://purl.org/atompub/tombstones/1.0';
 
 /** Resolves a site-relative path against the public base URL; absolute URLs pass through. */
 export function absoluteUrl(baseUrl: string, pathOrUrl: string): string {
-  return new URL(pathOrUrl, `${baseUrl}/`).href;
+  const url = new URL(pathOrUrl, `${baseUrl}/`);
+  const head = `${url.protocol}//${url.host}`;
+  if (!url.href.startsWith(head)) return url.href;
+  // The URL parser leaves "[", "]", "|", "^" and a "%" that starts no escape as they are in paths and
+  // queries; RFC 3986 (JSON Feed's format "uri", strict readers) does not allow them there.
+  return head + url.href.slice(head.length)
+    .replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
+    .replace(/[[\]|^]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The format-neutral item: one per release, every string already free of XML-forbidden characters. */

@@ -93,6 +93,12 @@ describe('regressions found by the property above', () => {
   test('a topic named only by blanks or forbidden characters is no empty category', () => {
     expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', topics: [{ name: '  ', slug: 'x' }, { name: '\u0001', slug: 'y' }] })).toEqual([]);
   });
+  test.each([['/%', '/%25'], ['/]]>', '/%5D%5D%3E'], ['/a|b^c[d]', '/a%7Cb%5Ec%5Bd%5D']])(
+    'a media URL %s is written as valid RFC 3986 (%s) in every format', (path, written) => {
+      const file: Media = { url: path, title: null, alt: null, caption: null, credit: null, width: null, height: null, mime: 'image/png', bytes: 1 };
+      expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', attachments: [file] })).toEqual([]);
+      expect(renderFeed('json', feed({ ...base, attachments: [file] }), feedSite)).toContain(`"${BASE_URL}${written}"`);
+    });
   test('an empty file is no enclosure (length must be positive)', () => {
     const file: Media = { url: '/media/a.pdf', title: null, alt: null, caption: null, credit: null, width: null, height: null, mime: 'application/pdf', bytes: 0 };
     expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', attachments: [file] })).toEqual([]);
