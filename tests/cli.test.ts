@@ -1,10 +1,7 @@
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, kill, REPO, requireBuild, spawnCli, waitForOutput, type Exit, type Run } from './helpers/cli.js';
-
-const BASE_URL = 'http://herold.test';
+import { BASE_URL, dataDir, environment, freePort, kill, requireBuild, spawnCli, waitForOutput, type Exit, type Run } from './helpers/cli.js';
 
 const runs: Run[] = [];
 const dirs: string[] = [];
@@ -16,22 +13,6 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh data folder holding copies of the repository's sample releases and media, and no database. */
-function dataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'herold-cli-'));
-  dirs.push(dir);
-  cpSync(path.join(REPO, 'data', 'samples'), path.join(dir, 'samples'), { recursive: true });
-  cpSync(path.join(REPO, 'data', 'media'), path.join(dir, 'media'), { recursive: true });
-  return dir;
-}
-
-/** Only what the CLI reads, so the environment of whoever runs the tests cannot leak in. */
-function environment(dir: string, port: number | null, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '', HEROLD_DATA_DIR: dir, HOST: '127.0.0.1', HEROLD_BASE_URL: BASE_URL,
-    ...(port === null ? {} : { PORT: String(port) }), ...extra,
-  };
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Run {
   const started = spawnCli(args, env, cwd);
@@ -54,7 +35,7 @@ async function health(port: number): Promise<{ status: number; type: string | nu
 
 describe('herold serve', () => {
   test('starts, creates the database, loads the samples, answers, and exits 0 on SIGTERM', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const port = await freePort();
     const server = run(['serve'], environment(dir, port), dir);
     await waitForOutput(server, /listening/);
@@ -85,7 +66,7 @@ describe('herold serve', () => {
   });
 
   test('a second start on the same data folder does not load the samples again', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const first = run(['serve'], environment(dir, await freePort()), dir);
     await waitForOutput(first, /listening/);
     const firstPort = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(first.stdout())![1]);
@@ -105,7 +86,7 @@ describe('herold serve', () => {
 describe('a first start that fails while loading the samples', () => {
   /** A data folder whose first sample refers to an image that is not there. */
   function brokenDataDir(): { dir: string; missing: string; restore: () => void } {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const missing = path.join(dir, 'media', 'rathausplatz-sanierung.jpg');
     const aside = path.join(dir, 'aside.jpg');
     renameSync(missing, aside);
@@ -136,7 +117,7 @@ describe('a first start that fails while loading the samples', () => {
 
 describe('bad configuration', () => {
   test('PORT=abc exits 1 naming PORT, before creating a database', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const started = run(['serve'], environment(dir, null, { PORT: 'abc' }), dir);
     expect((await started.exit).code).toBe(1);
     expect(started.stderr()).toContain('configuration error');
@@ -146,7 +127,7 @@ describe('bad configuration', () => {
   });
 
   test('a config file with a bad site.language exits 1 naming the key', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const file = path.join(dir, 'site.json');
     writeFileSync(file, JSON.stringify({ site: { language: 5 } }));
     const started = run(['serve'], environment(dir, await freePort(), { HEROLD_CONFIG: file }), dir);
@@ -158,7 +139,7 @@ describe('bad configuration', () => {
 
 describe('commands', () => {
   test('help prints the usage and exits 0', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     for (const args of [['help'], ['--help'], ['serve', '-h']]) {
       const started = run(args, environment(dir, null), dir);
       expect((await started.exit).code, args.join(' ')).toBe(0);
@@ -169,7 +150,7 @@ describe('commands', () => {
   });
 
   test('an unknown command exits 2 with the usage on stderr', async () => {
-    const dir = dataDir();
+    const dir = dataDir(dirs);
     const started = run(['frobnicate'], environment(dir, null), dir);
     expect((await started.exit).code).toBe(2);
     expect(started.stderr()).toContain('unknown command "frobnicate"');

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -66,4 +67,24 @@ export async function waitForOutput(started: Run, pattern: RegExp, ms = 10_000):
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The base URL the spawned command line is told to use. */
+export const BASE_URL = 'http://herold.test';
+
+/** A fresh data folder (recorded in `dirs` for removal) with copies of the sample releases and media, and no database. */
+export function dataDir(dirs: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'herold-cli-'));
+  dirs.push(dir);
+  cpSync(path.join(REPO, 'data', 'samples'), path.join(dir, 'samples'), { recursive: true });
+  cpSync(path.join(REPO, 'data', 'media'), path.join(dir, 'media'), { recursive: true });
+  return dir;
+}
+
+/** Only what the CLI reads, so the environment of whoever runs the tests cannot leak in. */
+export function environment(dir: string, port: number | null, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '', HEROLD_DATA_DIR: dir, HOST: '127.0.0.1', HEROLD_BASE_URL: BASE_URL,
+    ...(port === null ? {} : { PORT: String(port) }), ...extra,
+  };
 }

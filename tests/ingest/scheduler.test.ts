@@ -5,6 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import { startScheduler } from '../../src/ingest/scheduler.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
+import { until } from '../helpers/wait.js';
 
 let upstream: Upstream | undefined;
 let app: TestApp | undefined;
@@ -17,14 +18,6 @@ const feed = (title: string) => `<?xml version="1.0"?><rss version="2.0"><channe
 <description>K</description><item><title>${title}</title><guid>k-1</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>
 <description>Text</description></item></channel></rss>`;
 
-/** Resolves when `check` holds, polling; fails after `ms`. */
-async function until(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test('sources refresh on their cron schedule, and a change upstream reaches the store', async () => {
   upstream = await startUpstream({ '/feed.xml': { body: feed('Erste Fassung') } });
@@ -42,8 +35,8 @@ test('sources refresh on their cron schedule, and a change upstream reaches the 
     upstream.set('/feed.xml', { body: feed('Zweite Fassung') });
     const hits = upstream.hits('/feed.xml');
     // Every second by schedule: the next runs come without anyone asking.
-    await until(() => upstream!.hits('/feed.xml') >= hits + 2, 5000);
-    await until(() => t.store.newestReleases({ kind: 'all' }, { now: new Date(), limit: 5 })[0]?.title === 'Zweite Fassung', 3000);
+    await until(() => upstream!.hits('/feed.xml') >= hits + 2, 5000, 'two scheduled runs');
+    await until(() => t.store.newestReleases({ kind: 'all' }, { now: new Date(), limit: 5 })[0]?.title === 'Zweite Fassung', 3000, 'the changed title');
     expect(t.store.sourceState('kreis')!.runs).toBeGreaterThanOrEqual(3);
   } finally {
     await scheduler.stop();
