@@ -47,6 +47,14 @@ export interface Config {
   readonly websubHub: string | null;
   /** HTTP server limits in ms (HEROLD_HEADERS_TIMEOUT_MS, HEROLD_REQUEST_TIMEOUT_MS, HEROLD_KEEP_ALIVE_TIMEOUT_MS, HEROLD_SHUTDOWN_TIMEOUT_MS). */
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number; readonly keepAliveTimeoutMs: number; readonly shutdownTimeoutMs: number };
+  /** Requests per minute and client address on the APIs and on search (HEROLD_RATE_LIMIT_API, HEROLD_RATE_LIMIT_SEARCH); 0 disables. */
+  readonly rateLimits: { readonly apiPerMinute: number; readonly searchPerMinute: number };
+  /** Express's `trust proxy` setting (HEROLD_TRUST_PROXY: "loopback", a hop count, or addresses); null trusts no proxy. */
+  readonly trustProxy: string | number | null;
+  /** The pino log level (HEROLD_LOG_LEVEL). */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** A Redis server coordinating scheduled refreshes across processes (HEROLD_REDIS_URL); null runs every schedule here. */
+  readonly redisUrl: string | null;
   readonly site: SiteConfig;
   readonly sources: readonly SourceConfig[];
 }
@@ -200,6 +208,34 @@ function parseHttp(env: NodeJS.ProcessEnv): Config['http'] {
   return Object.freeze({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs });
 }
 
+function parseCount(value: string | undefined, key: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,6}$/.test(value)) throw new ConfigError(`${key}: must be an integer from 0 to 999999, got "${value}"`);
+  return Number(value);
+}
+
+function parseTrustProxy(value: string | undefined): string | number | null {
+  if (value === undefined || value === '') return null;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  if (!/^[\w.:/, -]+$/.test(value)) throw new ConfigError(`HEROLD_TRUST_PROXY: must be a hop count, "loopback" or addresses, got "${value}"`);
+  return value;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseLogLevel(value: string | undefined): Config['logLevel'] {
+  if (value === undefined || value === '') return 'info';
+  const level = LOG_LEVELS.find((name) => name === value);
+  if (!level) throw new ConfigError(`HEROLD_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
+function parseRedisUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (!/^rediss?:\/\/\S+$/.test(value)) throw new ConfigError(`HEROLD_REDIS_URL: must be a redis:// or rediss:// URL, got "${value}"`);
+  return value;
+}
+
 function parsePort(value: string | undefined): number {
   if (value === undefined || value === '') return 3000;
   if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
@@ -284,6 +320,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     pressTokens: parseTokens(env.HEROLD_PRESS_TOKENS, 'HEROLD_PRESS_TOKENS'),
     websubHub: parseHub(env.HEROLD_WEBSUB_HUB),
     http: parseHttp(env),
+    rateLimits: Object.freeze({
+      apiPerMinute: parseCount(env.HEROLD_RATE_LIMIT_API, 'HEROLD_RATE_LIMIT_API', 300),
+      searchPerMinute: parseCount(env.HEROLD_RATE_LIMIT_SEARCH, 'HEROLD_RATE_LIMIT_SEARCH', 120),
+    }),
+    trustProxy: parseTrustProxy(env.HEROLD_TRUST_PROXY),
+    logLevel: parseLogLevel(env.HEROLD_LOG_LEVEL),
+    redisUrl: parseRedisUrl(env.HEROLD_REDIS_URL),
     site: Object.freeze({
       name: site.name ?? 'Pressestelle Stadt Lindenau',
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',
