@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import ipaddr from 'ipaddr.js';
 import cron from 'node-cron';
 
 /** Site identity and presentation, from the config file's `site` key. */
@@ -55,6 +56,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** A Redis server coordinating scheduled refreshes across processes (HEROLD_REDIS_URL); null runs every schedule here. */
   readonly redisUrl: string | null;
+  /** Hosts, addresses and CIDRs that WebSub callbacks and authoring-API media may be on although not public (HEROLD_ALLOW_PRIVATE_URLS). */
+  readonly allowPrivateUrls: readonly string[];
   readonly site: SiteConfig;
   readonly sources: readonly SourceConfig[];
 }
@@ -214,10 +217,21 @@ function parseCount(value: string | undefined, key: string, fallback: number): n
   return Number(value);
 }
 
+/** "10.0.0.0/255.0.0.0": an IPv4 address and a contiguous netmask. */
+function isNetmaskRange(entry: string): boolean {
+  const [address = '', mask = '', ...rest] = entry.split('/');
+  return rest.length === 0 && ipaddr.IPv4.isValidFourPartDecimal(address) && ipaddr.IPv4.isValidFourPartDecimal(mask)
+    && (ipaddr.IPv4.parse(mask).prefixLengthFromSubnetMask() ?? 0) > 0;
+}
+
 function parseTrustProxy(value: string | undefined): string | number | null {
   if (value === undefined || value === '') return null;
   if (/^\d{1,2}$/.test(value)) return Number(value);
-  if (!/^[\w.:/, -]+$/.test(value)) throw new ConfigError(`HEROLD_TRUST_PROXY: must be a hop count, "loopback" or addresses, got "${value}"`);
+  // What Express (proxy-addr) accepts: names of ranges, addresses, address/prefix or address/netmask, comma-separated.
+  const entries = value.split(',').map((entry) => entry.trim());
+  const valid = (entry: string) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || ipaddr.isValid(entry)
+    || ipaddr.isValidCIDR(entry) || isNetmaskRange(entry);
+  if (!entries.every(valid)) throw new ConfigError(`HEROLD_TRUST_PROXY: must be a hop count, "loopback" or addresses, got "${value}"`);
   return value;
 }
 
@@ -234,6 +248,30 @@ function parseRedisUrl(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
   if (!/^rediss?:\/\/\S+$/.test(value)) throw new ConfigError(`HEROLD_REDIS_URL: must be a redis:// or rediss:// URL, got "${value}"`);
   return value;
+}
+
+/**
+ * HEROLD_ALLOW_PRIVATE_URLS: comma-separated host names, IP addresses and CIDRs, normalized (addresses in
+ * CIDR form, names in lower case).
+ */
+function parseAllowPrivateUrls(value: string | undefined): readonly string[] {
+  if (value === undefined || value.trim() === '') return Object.freeze([]);
+  return Object.freeze(value.split(',').map((raw) => raw.trim()).filter(Boolean).map((entry) => {
+    const bare = entry.replace(/^\[(.*)\]$/, '$1');
+    if (ipaddr.isValidCIDR(bare)) {
+      const [address, bits] = ipaddr.parseCIDR(bare);
+      return `${address.toString()}/${bits}`;
+    }
+    if (ipaddr.isValid(bare)) {
+      const address = ipaddr.process(bare);
+      return `${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128}`;
+    }
+    // Anything made of digits, dots, colons or slashes only was meant as an address.
+    if (/^[\d./:]+$/.test(bare) || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(bare)) {
+      throw new ConfigError(`HEROLD_ALLOW_PRIVATE_URLS: "${entry}" is not a host name, an IP address or a CIDR`);
+    }
+    return bare.toLowerCase().replace(/\.$/, '');
+  }));
 }
 
 function parsePort(value: string | undefined): number {
@@ -327,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy: parseTrustProxy(env.HEROLD_TRUST_PROXY),
     logLevel: parseLogLevel(env.HEROLD_LOG_LEVEL),
     redisUrl: parseRedisUrl(env.HEROLD_REDIS_URL),
+    allowPrivateUrls: parseAllowPrivateUrls(env.HEROLD_ALLOW_PRIVATE_URLS),
     site: Object.freeze({
       name: site.name ?? 'Pressestelle Stadt Lindenau',
       description: site.description ?? 'Pressemitteilungen der Stadt Lindenau',

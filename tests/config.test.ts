@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import express from 'express';
 import { afterEach, describe, expect, test } from 'vitest';
+import { workerCount } from '../src/cluster.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -69,6 +71,22 @@ describe('defaults', () => {
     expect(loadConfig({ HEROLD_BASE_URL: 'http://herold.test' }, cwd).baseUrl).toBe('http://herold.test');
   });
 
+  test('rate limits default to 300 (API) and 120 (search) a minute, 0 turns one off; log level info; no proxy trusted', () => {
+    const cwd = emptyDir();
+    expect(loadConfig({}, cwd)).toMatchObject({ rateLimits: { apiPerMinute: 300, searchPerMinute: 120 }, logLevel: 'info', trustProxy: null });
+    expect(loadConfig({ HEROLD_RATE_LIMIT_API: '0', HEROLD_RATE_LIMIT_SEARCH: '5', HEROLD_LOG_LEVEL: 'warn' }, cwd))
+      .toMatchObject({ rateLimits: { apiPerMinute: 0, searchPerMinute: 5 }, logLevel: 'warn' });
+  });
+
+  test.each([
+    ['1', 1], ['loopback', 'loopback'], ['loopback, 10.0.0.0/8, fd00::/8', 'loopback, 10.0.0.0/8, fd00::/8'],
+    ['192.0.2.1', '192.0.2.1'], ['10.0.0.0/255.0.0.0', '10.0.0.0/255.0.0.0'], ['uniquelocal,linklocal', 'uniquelocal,linklocal'],
+  ])('HEROLD_TRUST_PROXY "%s" is a setting Express takes', (value, expected) => {
+    const { trustProxy } = loadConfig({ HEROLD_TRUST_PROXY: value }, emptyDir());
+    expect(trustProxy).toEqual(expected);
+    expect(() => express().set('trust proxy', trustProxy)).not.toThrow();
+  });
+
   test('HEROLD_DATA_DIR is resolved against the working directory; a herold.json in it is read', () => {
     const cwd = emptyDir();
     mkdirSync(path.join(cwd, 'var', 'herold'), { recursive: true });
@@ -91,8 +109,29 @@ describe('a bad value stops start-up with a ConfigError naming the key', () => {
     ['HEROLD_BASE_URL "not a url"', { HEROLD_BASE_URL: 'not a url' }, 'HEROLD_BASE_URL'],
     ['HEROLD_BASE_URL with a query', { HEROLD_BASE_URL: 'https://x.example/?a=1' }, 'HEROLD_BASE_URL'],
     ['HEROLD_BASE_URL with credentials', { HEROLD_BASE_URL: 'https://user:secret@x.example/' }, 'HEROLD_BASE_URL'],
+    ['HEROLD_RATE_LIMIT_API "lots"', { HEROLD_RATE_LIMIT_API: 'lots' }, 'HEROLD_RATE_LIMIT_API'],
+    ['HEROLD_RATE_LIMIT_API "-1"', { HEROLD_RATE_LIMIT_API: '-1' }, 'HEROLD_RATE_LIMIT_API'],
+    ['HEROLD_RATE_LIMIT_SEARCH "1.5"', { HEROLD_RATE_LIMIT_SEARCH: '1.5' }, 'HEROLD_RATE_LIMIT_SEARCH'],
+    ['HEROLD_LOG_LEVEL "verbose"', { HEROLD_LOG_LEVEL: 'verbose' }, 'HEROLD_LOG_LEVEL'],
+    ['HEROLD_LOG_LEVEL "INFO"', { HEROLD_LOG_LEVEL: 'INFO' }, 'HEROLD_LOG_LEVEL'],
+    ['HEROLD_TRUST_PROXY "true"', { HEROLD_TRUST_PROXY: 'true' }, 'HEROLD_TRUST_PROXY'],
+    ['HEROLD_TRUST_PROXY "proxy.local"', { HEROLD_TRUST_PROXY: 'proxy.local' }, 'HEROLD_TRUST_PROXY'],
+    ['HEROLD_TRUST_PROXY "10.0.0.0/33"', { HEROLD_TRUST_PROXY: '10.0.0.0/33' }, 'HEROLD_TRUST_PROXY'],
+    ['HEROLD_TRUST_PROXY "10.0.0.0/255.0.255.0"', { HEROLD_TRUST_PROXY: '10.0.0.0/255.0.255.0' }, 'HEROLD_TRUST_PROXY'],
+    ['HEROLD_REDIS_URL "localhost:6379"', { HEROLD_REDIS_URL: 'localhost:6379' }, 'HEROLD_REDIS_URL'],
   ])('%s', (_name, env, key) => {
     expect(configError(env, emptyDir()).message).toContain(key);
+  });
+
+  test('serve --workers N and HEROLD_WORKERS: 1 to 64 processes, 1 by default, the flag before the environment', () => {
+    expect(workerCount(undefined, {})).toBe(1);
+    expect(workerCount(undefined, { HEROLD_WORKERS: '4' })).toBe(4);
+    expect(workerCount('2', { HEROLD_WORKERS: '4' })).toBe(2);
+    for (const value of ['0', '65', 'two', '-1', '1.5']) {
+      expect(() => workerCount(undefined, { HEROLD_WORKERS: value })).toThrow(new ConfigError(`HEROLD_WORKERS: must be an integer from 1 to 64, got "${value}"`));
+      expect(() => workerCount(value, {})).toThrow(new ConfigError(`--workers: must be an integer from 1 to 64, got "${value}"`));
+    }
+    expect(() => workerCount(true, {})).toThrow(new ConfigError('--workers: must be an integer from 1 to 64, got no value'));
   });
 
   test('HEROLD_CONFIG pointing to a missing file', () => {

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { redactUrl } from './log.js';
 
 /** An error with an HTTP status, answered as RFC 9457 problem details. */
 export class HttpError extends Error {
@@ -57,10 +58,14 @@ export function notFoundHandler(req: Request, _res: Response, next: NextFunction
   next(notFound(`No resource at ${req.path}.`));
 }
 
-/** The one error handler: HttpErrors as problem JSON, anything else logged and answered 500. */
-export function errorHandler(log: (line: string) => void) {
+/**
+ * The one error handler: HttpErrors as problem JSON, anything else answered 500 and logged with its stack
+ * through the request's logger (so with the request id; see log.ts requestLogging).
+ */
+export function errorHandler() {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (res.headersSent) {
+      req.log.error({ err: error }, `error after the answer began: ${req.method} ${redactUrl(req.originalUrl)}: ${(error as Error)?.message ?? String(error)}`);
       res.end();
       return;
     }
@@ -73,7 +78,7 @@ export function errorHandler(log: (line: string) => void) {
       sendProblem(req, res, new HttpError(status, status === 404 ? 'Not Found' : 'Bad Request', (error as Error).message));
       return;
     }
-    log(`error: ${req.method} ${req.originalUrl}: ${(error as Error)?.stack ?? String(error)}`);
+    req.log.error({ err: error }, `error: ${req.method} ${redactUrl(req.originalUrl)}: ${(error as Error)?.message ?? String(error)}`);
     sendProblem(req, res, new HttpError(500, 'Internal Server Error', 'The server could not answer this request.'));
   };
 }

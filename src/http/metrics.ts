@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../db/store.js';
@@ -39,6 +40,10 @@ export function createMetrics() {
     name: 'herold_refresh_runs_total', help: 'Finished refresh runs, by source and outcome (ok, error, skipped).',
     labelNames: ['source', 'outcome'] as const, registers: [registry],
   });
+  const rateLimited = new Counter({
+    name: 'herold_rate_limited_total', help: 'Requests answered 429 by a rate limit, by limiter (api, author, search).',
+    labelNames: ['limiter'] as const, registers: [registry],
+  });
   let storeRef: Store | null = null;
   let clock: () => Date = () => new Date();
   new Gauge({
@@ -48,6 +53,16 @@ export function createMetrics() {
     },
   });
   const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+  const directHits = new Counter({
+    name: 'herold_cache_direct_hits_total', help: 'Cache hits answered before the router (routes whose answer depends only on URL and data).',
+    registers: [registry],
+  });
+  function observe(method: string, path: string, status: number, seconds: number): void {
+    const label = methods.has(method) ? method : 'other';
+    const route = routeLabel(path);
+    duration.observe({ method: label, route }, seconds);
+    requests.inc({ method: label, route, status: String(status) });
+  }
 
   return {
     registry,
@@ -56,20 +71,20 @@ export function createMetrics() {
       storeRef = store;
       clock = now;
     },
+    /** Counts and times one answer (the cached-hit path, which no middleware sees). */
+    observe,
     /** Express middleware: counts and times every response by method, route group and status. */
     middleware(req: Request, res: Response, next: NextFunction): void {
-      const end = duration.startTimer();
-      res.once('finish', () => {
-        const method = methods.has(req.method) ? req.method : 'other';
-        const route = routeLabel(req.path);
-        end({ method, route });
-        requests.inc({ method, route, status: String(res.statusCode) });
-      });
+      const start = performance.now();
+      res.once('finish', () => observe(req.method, req.path, res.statusCode, (performance.now() - start) / 1000));
       next();
     },
-    cacheHooks: { hit: () => cacheHits.inc(), miss: () => cacheMisses.inc() },
+    cacheHooks: { hit: () => cacheHits.inc(), miss: () => cacheMisses.inc(), direct: () => directHits.inc() },
     recordRefresh(report: RefreshReport): void {
       refreshRuns.inc({ source: report.sourceId, outcome: report.skipped ? 'skipped' : report.ok ? 'ok' : 'error' });
+    },
+    recordRateLimited(limiter: string): void {
+      rateLimited.inc({ limiter });
     },
     /** The /metrics handler. */
     async handler(_req: Request, res: Response): Promise<void> {

@@ -81,10 +81,14 @@ export function dataDir(dirs: string[]): string {
   return dir;
 }
 
-/** Only what the CLI reads, so the environment of whoever runs the tests cannot leak in. */
+/**
+ * Only what the CLI reads, so the environment of whoever runs the tests cannot leak in. Rate limits are
+ * off unless `extra` sets them: every request of a test comes from the same address.
+ */
 export function environment(dir: string, port: number | null, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '', HEROLD_DATA_DIR: dir, HOST: '127.0.0.1', HEROLD_BASE_URL: BASE_URL,
+    HEROLD_RATE_LIMIT_API: '0', HEROLD_RATE_LIMIT_SEARCH: '0',
     ...(port === null ? {} : { PORT: String(port) }), ...extra,
   };
 }
