@@ -40,6 +40,9 @@ const ALLOWED: sanitize.IOptions = {
   nonTextTags: ['style', 'script', 'textarea', 'option', 'noscript', 'template', 'iframe', 'object'],
 };
 
+/** The data: URLs an image may have: raster pictures, which cannot run anything. */
+const RASTER_DATA_URL = /^data:image\/(?:png|jpeg|gif|webp|avif)[;,]/;
+
 /**
  * Sanitizes upstream or authored HTML once, at ingest: an allowlist of tags and attributes,
  * only http(s)/mailto/tel links, relative URLs made absolute against `baseUrl`.
@@ -56,7 +59,14 @@ export function sanitizeBody(html: string, baseUrl: string): string {
     ...ALLOWED,
     transformTags: {
       a: (tagName, attribs) => ({ tagName, attribs: attribs.href ? { ...attribs, href: absolute(attribs.href) } : attribs }),
-      img: (tagName, attribs) => ({ tagName, attribs: attribs.src ? { ...attribs, src: absolute(attribs.src) } : attribs }),
+      img: (tagName, attribs) => {
+        const { src, ...rest } = attribs;
+        if (!src) return { tagName, attribs };
+        // A data: URL only as a raster picture: an SVG or HTML document posing as an image is dropped.
+        const compact = src.replace(/[\u0000-\u0020]/g, '').toLowerCase();
+        if (compact.startsWith('data:') && !RASTER_DATA_URL.test(compact)) return { tagName, attribs: rest };
+        return { tagName, attribs: { ...attribs, src: absolute(src) } };
+      },
     },
     exclusiveFilter: (frame) => frame.tag === 'p' && !frame.text.trim() && !frame.mediaChildren.length,
   });

@@ -247,6 +247,7 @@ export function openApiDocument(config: Config) {
             200: { description: 'What the run did.', content: json(ref('RefreshReport')) },
             401: response('Unauthorized'), 403: response('Forbidden'), 404: response('NotFound'),
             409: { description: 'A run of this source was under way: nothing was done.', content: json(ref('RefreshReport')) },
+            503: problem('The server is shutting down: the run was cancelled before its next request and stored nothing.'),
           },
         },
       },

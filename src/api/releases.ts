@@ -7,6 +7,7 @@ import { jsonBody } from '../http/json-body.js';
 import { representation, sendRepresentation } from '../http/representation.js';
 import { userAgent } from '../ingest/fetch.js';
 import { mirrorImage, probeUrl } from '../ingest/probe.js';
+import { addressFilter } from '../net/address-filter.js';
 import type { Media, Probe, Release } from '../model.js';
 import type { PageDeps } from '../pages/deps.js';
 import {
@@ -132,6 +133,8 @@ export function releasesApi({ config, store, clock }: PageDeps): Router {
   /** POSTs under way, by token and Idempotency-Key: a retry arriving meanwhile waits for the first. */
   const inFlight = new Map<string, Promise<unknown>>();
   const openapi = representation(JSON.stringify(openApiDocument(config)), JSON_TYPE, null);
+  // Media URLs come from API clients: Herold fetches them from public addresses only (or HEROLD_ALLOW_PRIVATE_URLS).
+  const filter = addressFilter(config.allowPrivateUrls);
 
   /** The object answered for a release and its strong ETag: a hash of the bytes and of the last write. */
   function represent(release: Release, view: ReleaseView): { body: string; etag: string } {
@@ -184,13 +187,23 @@ export function releasesApi({ config, store, clock }: PageDeps): Router {
     }
     const urls = [...new Set([object.image, ...(object.attachments ?? [])].map((item) => item?.url).filter((url): url is string => !!url))];
     const imageUrl = object.image?.url;
+    // A failed probe is tried again on an explicit write: the press office may just have fixed the file.
+    const needsProbe = (url: string) => {
+      const stored = store.probeOf(url);
+      return !known.has(url) && (!stored || !!stored.error);
+    };
+    const checks = await Promise.all(urls.filter(needsProbe).map(async (url) => ({ url, refusal: await filter.refusal(url) })));
+    const refused = checks.flatMap(({ url, refusal }) => (refusal === null ? [] : [
+      ...(imageUrl === url ? ['/image/url'] : []),
+      ...(object.attachments ?? []).flatMap((item, index) => (item?.url === url ? [`/attachments/${index}/url`] : [])),
+    ].map((pointer): FieldError => ({ pointer, detail: `cannot be fetched from ${url}: ${refusal.message}` }))));
+    if (refused.length) throw invalid(refused);
     const measured = await Promise.all(urls.map(async (url): Promise<[string, Measured]> => {
       const found = known.get(url);
       if (found) return [url, found];
       let probe = store.probeOf(url);
-      // A failed probe is tried again on an explicit write: the press office may just have fixed the file.
       if (!probe || probe.error) {
-        const options = { userAgent: userAgent(baseUrl), timeoutMs: PROBE_TIMEOUT_MS };
+        const options = { userAgent: userAgent(baseUrl), timeoutMs: PROBE_TIMEOUT_MS, fetch: filter.fetch };
         // The image is copied so that pages show it without a request to another server; attachments are linked.
         probe = url === imageUrl ? await mirrorImage(url, options, path.join(config.mediaDir, 'remote')) : await probeUrl(url, options);
         store.saveProbe(url, probe, clock());

@@ -22,7 +22,7 @@ function totalSize(headers: Headers, status: number, received: number, truncated
  * the pixel size from its header, the byte size from Content-Range or Content-Length. Never throws:
  * a failed probe is returned with its error so that it is not retried on every refresh.
  */
-export async function probeUrl(url: string, options: Pick<FetchOptions, 'userAgent' | 'timeoutMs'>): Promise<Probe> {
+export async function probeUrl(url: string, options: Pick<FetchOptions, 'userAgent' | 'timeoutMs' | 'signal' | 'fetch'>): Promise<Probe> {
   try {
     const result = await fetchUpstream(url, {
       ...options,
@@ -59,7 +59,7 @@ const MIRROR_MAX_BYTES = 20 * 1024 * 1024;
  * a hash of the URL: the same image is stored once. Anything but a raster image is probed instead.
  * Never throws.
  */
-export async function mirrorImage(url: string, options: Pick<FetchOptions, 'userAgent' | 'timeoutMs'>, folder: string): Promise<Probe> {
+export async function mirrorImage(url: string, options: Pick<FetchOptions, 'userAgent' | 'timeoutMs' | 'signal' | 'fetch'>, folder: string): Promise<Probe> {
   try {
     const result = await fetchUpstream(url, { ...options, retries: 1, maxBytes: MIRROR_MAX_BYTES });
     const measured = await measureBytes(result.bytes);

@@ -9,6 +9,7 @@ import { createFeedBody, hubUrl, websubLinks } from '../feeds/handler.js';
 import { badRequest, HttpError, singleParam } from '../http/errors.js';
 import type { Representation } from '../http/representation.js';
 import { describeError, fetchUpstream, userAgent } from '../ingest/fetch.js';
+import { addressFilter } from '../net/address-filter.js';
 
 /** Leases in seconds: what a subscriber gets without asking, and the bounds of what it may ask for. */
 export const LEASE = Object.freeze({ default: 10 * 86_400, min: 3_600, max: 30 * 86_400 });
@@ -116,6 +117,8 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
   const hub = hubUrl(config);
   const agent = userAgent(`${config.baseUrl}/`);
   const limit = pLimit(settings.concurrency);
+  // Callbacks are the subscribers' URLs: only public addresses (or HEROLD_ALLOW_PRIVATE_URLS) are asked.
+  const callbacks = addressFilter(config.allowPrivateUrls);
   const stopping = new AbortController();
   const tasks = new Set<Promise<void>>();
   /** The newest body each subscription still has to get: a newer one replaces an older one not yet sent. */
@@ -132,15 +135,16 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
 
   async function getCallback(url: string): Promise<string> {
     const result = await limit(() => fetchUpstream(url, {
-      userAgent: agent, retries: 0, timeoutMs: settings.timeoutMs, maxBytes: 4096, headers: { accept: 'text/plain, */*;q=0.5' },
+      userAgent: agent, retries: 0, timeoutMs: settings.timeoutMs, maxBytes: 4096, headers: { accept: 'text/plain, */*;q=0.5' }, fetch: callbacks.fetch,
     }));
     return result.bytes.toString('utf8');
   }
 
-  async function post(url: string, headers: Record<string, string>, body: Buffer | string): Promise<PostOutcome> {
+  /** POSTs to a subscriber's callback (through the address filter) or to the external hub of the operator's config. */
+  async function post(url: string, headers: Record<string, string>, body: Buffer | string, to: 'callback' | 'hub'): Promise<PostOutcome> {
     return limit(async () => {
       try {
-        const response = await fetch(url, {
+        const response = await (to === 'callback' ? callbacks.fetch : fetch)(url, {
           method: 'POST', headers: { 'user-agent': agent, ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body), redirect: 'manual',
           signal: AbortSignal.any([AbortSignal.timeout(settings.timeoutMs), stopping.signal]),
         });
@@ -224,7 +228,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
     if (subscription.secret) {
       headers['x-hub-signature'] = `sha256=${createHmac('sha256', subscription.secret).update(rep.body).digest('hex')}`;
     }
-    const outcome = await post(subscription.callback, headers, rep.body);
+    const outcome = await post(subscription.callback, headers, rep.body, 'callback');
     if (stopping.signal.aborted) return null;
     if (outcome.error === null) {
       subscriptions.recordDelivery(id, rep.tag, clock());
@@ -279,7 +283,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
     track(`ping of ${hub} for ${url}`, (async () => {
       const failure = await retrying(async () => {
         if (stopping.signal.aborted) return null;
-        const outcome = await post(hub, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+        const outcome = await post(hub, { 'content-type': 'application/x-www-form-urlencoded' }, body, 'hub');
         return outcome.error === null ? null : `${hub}: ${outcome.error}`;
       });
       if (failure !== null) log(`websub: publish ping for ${url} failed: ${failure}`);
@@ -302,6 +306,9 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
   return {
     accept(request) {
       if (stopping.signal.aborted) throw new HttpError(503, 'Service Unavailable', 'The hub is shutting down.');
+      // A literal address or a localhost name is refused at once; a name that resolves to such an address fails verification.
+      const refused = callbacks.refusalWithoutLookup(request.callback);
+      if (refused) throw badRequest('hub.callback', `"hub.callback" is refused: ${refused.message}.`);
       track(`${request.mode} of ${request.callback} to ${request.topic}`, verify(request));
     },
 

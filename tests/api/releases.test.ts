@@ -24,7 +24,8 @@ afterEach(async () => {
   while (upstreams.length) await upstreams.pop()!.close();
 });
 
-function app(env: Record<string, string> = { HEROLD_API_TOKENS: `${TOKEN},${SECOND_TOKEN}` }): TestApp {
+/** The image servers are on 127.0.0.1, which the API fetches from only when allowed. */
+function app(env: Record<string, string> = { HEROLD_API_TOKENS: `${TOKEN},${SECOND_TOKEN}`, HEROLD_ALLOW_PRIVATE_URLS: '127.0.0.1' }): TestApp {
   const t = createTestApp({ env });
   apps.push(t);
   return t;

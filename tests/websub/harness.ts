@@ -20,7 +20,8 @@ export interface Herold {
 
 /** Starts a test Herold (seeded with the fixture releases before the notifier starts) and its WebSub notifier. */
 export async function startHerold(options: { env?: Record<string, string> } = {}): Promise<Herold> {
-  const t = createTestApp(options);
+  // The subscribers' callbacks are on 127.0.0.1, which the hub asks only when allowed.
+  const t = createTestApp({ env: { HEROLD_ALLOW_PRIVATE_URLS: '127.0.0.1', ...options.env } });
   t.store.upsertReleases(await nastyReleases(), { now: new Date('2026-11-21T00:00:00Z') });
   const subscriptions = createWebSubStore(t.db);
   const log = (line: string) => t.logs.push(line);
