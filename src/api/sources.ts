@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import { notFound } from '../http/errors.js';
+import { HttpError, notFound } from '../http/errors.js';
 import { refreshSource, type RefreshDeps } from '../ingest/refresh.js';
 import type { SourceState } from '../model.js';
 
@@ -45,7 +45,9 @@ export function createSourcesApi(config: Config, store: Store, deps: RefreshDeps
     async refresh(req: Request, res: Response): Promise<void> {
       const source = config.sources.find((candidate) => candidate.id === req.params.id);
       if (!source) throw notFound(`There is no source "${String(req.params.id)}".`);
+      // deps.signal cancels the run when the server shuts down.
       const report = await refreshSource(source, deps);
+      if (report.cancelled) throw new HttpError(503, 'Service Unavailable', `The refresh was cancelled: ${report.error}.`);
       res.set('Cache-Control', 'no-store');
       res.status(report.skipped ? 409 : 200).json({
         id: source.id,

@@ -276,6 +276,10 @@ export const migrations: readonly string[] = [
     UPDATE scope_counts SET published = published - 1 WHERE scope = 't:' || old.topic_id;
   END;
   `,
+  `
+  -- Who holds a source's run lease ("<host> <pid>"): a lease of a process that no longer runs (killed) is taken over.
+  ALTER TABLE source_state ADD COLUMN running_by TEXT;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */
@@ -288,9 +292,11 @@ export function migrate(db: Database): number {
   }
   for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {
+      // Another process opening the same new database may have taken this step meanwhile.
+      if (db.pragma('user_version', { simple: true }) !== version) return;
       db.exec(migrations[version]!);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
   return migrations.length;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
 import type { Contact, Media, Probe, Release, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
 import { readerEssence, slugify } from '../text.js';
@@ -7,6 +8,24 @@ import { foldGerman, registerSearchFunctions } from './search-text.js';
 
 /** How long a withdrawn release stays in the Atom feeds as an RFC 6721 tombstone. */
 export const TOMBSTONE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** This process as the holder of a source's run lease. */
+const LEASE_HOLDER = `${hostname()} ${process.pid}`;
+
+/**
+ * Whether a lease holder is a process of this host that no longer runs. Another host's process, and
+ * this one, are never taken for gone: their leases expire with time.
+ */
+function holderIsGone(holder: string): boolean {
+  const match = /^(.*) (\d+)$/.exec(holder);
+  if (!match || match[1] !== hostname() || Number(match[2]) === process.pid) return false;
+  try {
+    process.kill(Number(match[2]), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** A list's scope: all releases, one topic or one department (by id). */
 export type Scope = { kind: 'all' } | { kind: 'topic'; id: number } | { kind: 'department'; id: number };
@@ -256,10 +275,12 @@ export function createStore(db: Database) {
     dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
     sourceState: db.prepare(`SELECT * FROM source_state WHERE source_id = ?`),
     sourceStates: db.prepare(`SELECT * FROM source_state ORDER BY source_id`),
-    acquireLease: db.prepare(`INSERT INTO source_state (source_id, running_until, last_attempt_at) VALUES (:id, :until, :now)
-      ON CONFLICT (source_id) DO UPDATE SET running_until = :until, last_attempt_at = :now
-      WHERE running_until IS NULL OR running_until <= :now`),
-    releaseLease: db.prepare(`UPDATE source_state SET running_until = NULL WHERE source_id = ?`),
+    acquireLease: db.prepare(`INSERT INTO source_state (source_id, running_until, running_by, last_attempt_at) VALUES (:id, :until, :holder, :now)
+      ON CONFLICT (source_id) DO UPDATE SET running_until = :until, running_by = :holder, last_attempt_at = :now
+      WHERE running_until IS NULL OR running_until <= :now OR running_by = :gone`),
+    leaseHolder: db.prepare(`SELECT running_by FROM source_state WHERE source_id = ?`).pluck(),
+    releaseLease: db.prepare(`UPDATE source_state SET running_until = NULL, running_by = NULL WHERE source_id = ?`),
+    restoreAttempt: db.prepare(`UPDATE source_state SET last_attempt_at = :at WHERE source_id = :id`),
     recordSuccess: db.prepare(`UPDATE source_state SET last_success_at = :now, consecutive_errors = 0, runs = runs + 1,
       last_new = :new, last_changed = :changed, last_unchanged = :unchanged, last_rejected = :rejected,
       last_requests = :requests, last_duration_ms = :durationMs WHERE source_id = :id`),
@@ -333,9 +354,14 @@ export function createStore(db: Database) {
     }
   }
 
+  /** A topic's or department's slug; a name without letters or digits ("\">") gets one from its hash, never an empty one. */
+  function termSlug(name: string): string {
+    return slugify(name) || `t-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+  }
+
   function ensureDepartment(name: string | null | undefined): number | null {
     if (!name) return null;
-    const slug = slugify(name);
+    const slug = termSlug(name);
     q.insertDepartment.run(slug, name);
     return (q.departmentBySlug.get(slug) as { id: number }).id;
   }
@@ -343,7 +369,7 @@ export function createStore(db: Database) {
   function writeChildren(id: number, input: ReleaseInput): void {
     q.deleteTopics.run(id);
     (input.topics ?? []).forEach((name, position) => {
-      const slug = slugify(name);
+      const slug = termSlug(name);
       q.insertTopic.run(slug, name);
       q.insertReleaseTopic.run({ releaseId: id, publishedAt: input.publishedAt, position, slug });
     });
@@ -416,6 +442,8 @@ export function createStore(db: Database) {
     return { id: existing.id, outcome: 'changed' };
   };
 
+  // Every writing transaction is IMMEDIATE: one that read first could not wait for another process's write lock
+  // (SQLite answers SQLITE_BUSY at once, as its snapshot would be stale); nested, it is a savepoint.
   const upsertMany = db.transaction((inputs: readonly ReleaseInput[], now: string, note: string | null) =>
     inputs.map((input) => upsertOne(input, now, note)));
 
@@ -433,7 +461,7 @@ export function createStore(db: Database) {
     /** Inserts new releases, updates changed ones (recording a revision), skips unchanged ones; one transaction. */
     upsertReleases(inputs: readonly ReleaseInput[], options: { now?: Date; note?: string | null } = {}) {
       const now = (options.now ?? new Date()).toISOString();
-      const results = upsertMany(inputs, now, options.note ?? null);
+      const results = upsertMany.immediate(inputs, now, options.note ?? null);
       if (results.some((result) => result.outcome !== 'unchanged')) localWrites++;
       return results;
     },
@@ -584,15 +612,20 @@ export function createStore(db: Database) {
 
     /**
      * Takes the run lease of a source until `until`, unless another run (in any process) holds an
-     * unexpired one; returns whether it was taken.
+     * unexpired one whose process still runs; returns whether it was taken.
      */
     acquireSourceLease(sourceId: string, now: Date, until: Date): boolean {
-      return q.acquireLease.run({ id: sourceId, now: now.toISOString(), until: until.toISOString() }).changes === 1;
+      const lease = { id: sourceId, now: now.toISOString(), until: until.toISOString(), holder: LEASE_HOLDER };
+      if (q.acquireLease.run({ ...lease, gone: null }).changes === 1) return true;
+      // A run killed mid-way (kill -9, a crash) never gave its lease back: it is void once its process is gone.
+      const holder = q.leaseHolder.get(sourceId) as string | null | undefined;
+      return !!holder && holderIsGone(holder) && q.acquireLease.run({ ...lease, gone: holder }).changes === 1;
     },
 
-    /** Gives the run lease of a source back. */
-    releaseSourceLease(sourceId: string): void {
+    /** Gives the run lease of a source back; `lastAttemptAt` puts back the attempt time from before the run (a cancelled run). */
+    releaseSourceLease(sourceId: string, restore: { lastAttemptAt?: string | null } = {}): void {
       q.releaseLease.run(sourceId);
+      if (restore.lastAttemptAt !== undefined) q.restoreAttempt.run({ id: sourceId, at: restore.lastAttemptAt });
     },
 
     /**
@@ -614,7 +647,7 @@ export function createStore(db: Database) {
           rejected: stats.rejected, requests: stats.requests, durationMs: stats.durationMs,
         });
         return outcomes;
-      })();
+      }).immediate();
       if (results.some((result) => result.outcome !== 'unchanged')) localWrites++;
       return results;
     },
@@ -624,7 +657,7 @@ export function createStore(db: Database) {
       db.transaction(() => {
         q.recordFailure.run({ id: sourceId, error, now: now.toISOString(), requests: stats.requests, durationMs: Math.round(stats.durationMs) });
         status.recordRun({ sourceId, finishedAt: now, ok: false, requests: stats.requests, durationMs: stats.durationMs, error });
-      })();
+      }).immediate();
     },
 
     /** The state of one source, or undefined before its first run. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
+import { addressRefusal } from '../net/address-filter.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,6 +35,10 @@ export interface FetchOptions {
   lastModified?: string | null;
   method?: 'GET' | 'HEAD';
   headers?: Record<string, string>;
+  /** Ends the request (and any retry wait) when aborted: a cancelled refresh. The failure is not retryable. */
+  signal?: AbortSignal;
+  /** The fetch to use: the address filter's for URLs from outside the operator's config (src/net/address-filter.ts). */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** A successful upstream answer: a 2xx with its complete body, or a 304 with none. */
@@ -91,6 +96,8 @@ interface Attempt {
   readonly truncate: boolean;
   readonly etag: string | null;
   readonly lastModified: string | null;
+  readonly signal: AbortSignal | undefined;
+  readonly fetch: typeof globalThis.fetch;
 }
 
 /**
@@ -124,6 +131,8 @@ export async function fetchUpstream(url: string, options: FetchOptions): Promise
     truncate: options.truncate ?? false,
     etag: options.etag ?? null,
     lastModified: options.lastModified ?? null,
+    signal: options.signal,
+    fetch: options.fetch ?? globalThis.fetch,
   };
 
   for (let count = 1; ; count++) {
@@ -142,7 +151,11 @@ export async function fetchUpstream(url: string, options: FetchOptions): Promise
           url, error.status, true,
         );
       }
-      await sleep(error.retryAfterMs ?? backoffMs * 2 ** (count - 1));
+      try {
+        await sleep(error.retryAfterMs ?? backoffMs * 2 ** (count - 1), undefined, { signal: options.signal });
+      } catch {
+        throw new FetchError(`${method} ${url}: cancelled${after}`, url, error.status, false);
+      }
     }
   }
 }
@@ -155,12 +168,19 @@ async function fetchOnce(attempt: Attempt): Promise<FetchResult> {
     timedOut = true;
     controller.abort();
   }, attempt.timeoutMs);
-  // The abort surfaces as an AbortError from fetch or from the body stream; the flag says it was the deadline.
-  const failed = (what: string, error: unknown, status: number | null) => timedOut
-    ? new AttemptFailure(`timed out after ${attempt.timeoutMs} ms`, status, true)
-    : new AttemptFailure(`${what} (${describeError(error)})`, status, true);
+  const cancel = () => controller.abort();
+  attempt.signal?.addEventListener('abort', cancel, { once: true });
+  // The abort surfaces as an AbortError from fetch or from the body stream; the flags say whether it was the deadline or a cancel.
+  const failed = (what: string, error: unknown, status: number | null) => {
+    if (attempt.signal?.aborted) return new AttemptFailure('cancelled', status, false);
+    if (timedOut) return new AttemptFailure(`timed out after ${attempt.timeoutMs} ms`, status, true);
+    // An address the filter refuses stays refused: no retry.
+    const refused = addressRefusal(error);
+    return new AttemptFailure(`${what} (${refused ? refused.message : describeError(error)})`, status, !refused);
+  };
 
   try {
+    if (attempt.signal?.aborted) throw failed('request not sent', attempt.signal.reason, null);
     const visited = [attempt.url];
     let headers = attempt.headers;
     for (;;) {
@@ -168,7 +188,7 @@ async function fetchOnce(attempt: Attempt): Promise<FetchResult> {
       const at = current === attempt.url ? '' : ` at ${current}`;
       let response: Response;
       try {
-        response = await fetch(current, { method: attempt.method, headers, redirect: 'manual', signal: controller.signal });
+        response = await attempt.fetch(current, { method: attempt.method, headers, redirect: 'manual', signal: controller.signal });
       } catch (error) {
         throw failed(`request failed${at}`, error, null);
       }
@@ -221,6 +241,7 @@ async function fetchOnce(attempt: Attempt): Promise<FetchResult> {
     }
   } finally {
     clearTimeout(timer);
+    attempt.signal?.removeEventListener('abort', cancel);
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, SourceConfig } from '../config.js';
 import type { Store } from '../db/store.js';
@@ -20,8 +20,13 @@ export interface RefreshDeps {
   readonly store: Store;
   readonly clock?: () => Date;
   readonly log?: (line: string) => void;
-  /** Told of every finished run (metrics). */
+  /** Told of every finished run (metrics); a cancelled run is no outcome of its source and is not told. */
   readonly onReport?: (report: RefreshReport) => void;
+  /**
+   * Cancels runs (at shutdown): a run stops before its next request, commits nothing, records no error
+   * and gives its lease back.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Progress of a long run (back-fill): pages read so far, and releases found. */
@@ -33,6 +38,8 @@ export interface RefreshReport {
   readonly ok: boolean;
   /** Set when another run of the source held the lease, so this one did nothing. */
   readonly skipped: boolean;
+  /** Set when the run was cancelled (deps.signal): nothing of it was stored. */
+  readonly cancelled: boolean;
   readonly new: number;
   readonly changed: number;
   readonly unchanged: number;
@@ -52,7 +59,7 @@ interface Run {
   readonly source: SourceConfig;
   readonly deps: RefreshDeps;
   readonly options: { readonly backfill: boolean; readonly progress?: Progress };
-  readonly fetchOptions: Pick<FetchOptions, 'userAgent' | 'timeoutMs' | 'maxBytes'>;
+  readonly fetchOptions: Pick<FetchOptions, 'userAgent' | 'timeoutMs' | 'maxBytes' | 'signal'>;
   readonly limit: ReturnType<typeof createLimiter>;
   readonly validators: Array<{ url: string; etag: string | null; lastModified: string | null }>;
   requests: number;
@@ -137,6 +144,8 @@ async function collectHtml(run: Run): Promise<Collected> {
       }
       pages.push({ link, release: parseReleasePage(decodeText(page.bytes, page.contentType, 'html'), page.url, settings) });
     } catch (error) {
+      // A cancelled run is not a broken page.
+      if (run.deps.signal?.aborted) throw error;
       rejected.push({ ref: link, reason: (error as Error).message });
       run.deps.log?.(`refresh: source ${run.source.id}: ${link}: ${(error as Error).message}`);
       forgetValidators(run, link);
@@ -149,23 +158,38 @@ async function collectHtml(run: Run): Promise<Collected> {
   return { releases: pages.map((page) => page.release), rejected };
 }
 
+/** Whether `file` is `folder` or lies below it (both real paths). */
+function isWithin(folder: string, file: string): boolean {
+  const inside = path.relative(folder, file);
+  return inside === '' || (inside.split(path.sep)[0] !== '..' && !path.isAbsolute(inside));
+}
+
 /** Reads release files (plain text of the seed's shape, or Markdown with front matter) from files and folders. */
 export async function collectFiles(paths: readonly string[]): Promise<Collected & { files: Map<string, string> }> {
   const releases: ParsedRelease[] = [];
   const rejected: Rejected[] = [];
   const files = new Map<string, string>();
-  const visit = async (file: string, root: string): Promise<void> => {
-    const info = await stat(file);
+  const visit = async (file: string, root: string, realRoot: string, seen: Set<string>): Promise<void> => {
+    // Links are followed only to what lies in the folder: a link in it must not publish a file from elsewhere.
+    const real = await realpath(file);
+    const info = await stat(real);
+    if (!info.isDirectory() && !/\.(txt|md|markdown)$/i.test(file)) return;
+    if (!isWithin(realRoot, real)) {
+      rejected.push({ ref: file, reason: `links to ${real}, which is outside ${root}: not read` });
+      return;
+    }
     if (info.isDirectory()) {
-      for (const name of (await readdir(file)).sort()) {
-        if (!name.startsWith('.')) await visit(path.join(file, name), root);
+      // A link back up the folder is read once, not for ever.
+      if (seen.has(real)) return;
+      seen.add(real);
+      for (const name of (await readdir(real)).sort()) {
+        if (!name.startsWith('.')) await visit(path.join(file, name), root, realRoot, seen);
       }
       return;
     }
-    if (!/\.(txt|md|markdown)$/i.test(file)) return;
     const ref = path.relative(root, file) || path.basename(file);
     try {
-      const text = await readFile(file, 'utf8');
+      const text = await readFile(real, 'utf8');
       const release = /\.txt$/i.test(file) ? parseTextRelease(text, ref) : parseMarkdownRelease(text, ref);
       releases.push(release);
       files.set(release.ref, file);
@@ -174,8 +198,11 @@ export async function collectFiles(paths: readonly string[]): Promise<Collected 
     }
   };
   for (const entry of paths) {
-    const root = (await stat(entry)).isDirectory() ? entry : path.dirname(entry);
-    await visit(entry, root);
+    const folder = (await stat(entry)).isDirectory();
+    const root = folder ? entry : path.dirname(entry);
+    // What was named (a folder, or a file on the command line) may itself be a link: its real place is the folder.
+    const realRoot = folder ? await realpath(entry) : path.dirname(await realpath(entry));
+    await visit(entry, root, realRoot, new Set());
   }
   return { releases, rejected, files };
 }
@@ -197,7 +224,10 @@ async function localMedia(ref: MediaRef, releaseFile: string, sourceId: string, 
     if (!inside || inside.split(path.sep)[0] === '..' || path.isAbsolute(inside)) continue;
     const info = await stat(candidate).catch(() => null);
     if (!info?.isFile()) continue;
-    const bytes = await readFile(candidate);
+    // A link is followed only to a file that lies beside or below the release file too.
+    const real = await realpath(candidate).catch(() => null);
+    if (!real || !isWithin(await realpath(home), real)) continue;
+    const bytes = await readFile(real);
     const measured = await measureBytes(bytes);
     // Named by content too: two releases' own "bild.jpg" stay two files, and a replaced picture gets a new URL past caches.
     const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
@@ -228,11 +258,14 @@ function probeOnce(url: string, run: Run, kind: 'image' | 'attachment'): Promise
       const known = store.probeOf(url);
       if (known) return known;
       const probe = await run.limit(() => {
+        run.deps.signal?.throwIfAborted();
         run.requests++;
         return kind === 'image'
           ? mirrorImage(url, run.fetchOptions, path.join(run.deps.config.mediaDir, 'remote'))
           : probeUrl(url, run.fetchOptions);
       });
+      // A probe cut short by a cancel is no measurement: it is not stored, and is made again next time.
+      run.deps.signal?.throwIfAborted();
       store.saveProbe(url, probe, clock());
       if (probe.error) run.deps.log?.(`refresh: source ${run.source.id}: probe of ${url} failed: ${probe.error}`);
       return probe;
@@ -287,8 +320,28 @@ async function toInput(release: ParsedRelease, run: Run, files?: Map<string, str
   };
 }
 
+/**
+ * toInput for every release, all under way at once, but started in slices of at most 50 ms with the event
+ * loop let in between: a server refreshing thousands of releases goes on answering its readers.
+ */
+async function toInputs(releases: readonly ParsedRelease[], run: Run, files?: Map<string, string>): Promise<ReleaseInput[]> {
+  const pending: Array<Promise<ReleaseInput>> = [];
+  let slice = performance.now();
+  for (const release of releases) {
+    const input = toInput(release, run, files);
+    // Handled here so that a failure while the loop waits is no unhandled rejection; Promise.all below reports it.
+    input.catch(() => {});
+    pending.push(input);
+    if (performance.now() - slice > 50) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+  }
+  return Promise.all(pending);
+}
+
 function emptyReport(sourceId: string, fields: Partial<RefreshReport>): RefreshReport {
-  return { sourceId, ok: false, skipped: false, new: 0, changed: 0, unchanged: 0, rejected: [], requests: 0, durationMs: 0, error: null, outcomes: [], ...fields };
+  return { sourceId, ok: false, skipped: false, cancelled: false, new: 0, changed: 0, unchanged: 0, rejected: [], requests: 0, durationMs: 0, error: null, outcomes: [], ...fields };
 }
 
 /**
@@ -303,7 +356,8 @@ export function refreshSource(
 ): Promise<RefreshReport> {
   const collect = (run: Run) => (source.type === 'feed' ? collectFeed(run) : source.type === 'html' ? collectHtml(run) : collectFileSource(run));
   const run = runSource(source, deps, options, collect);
-  if (deps.onReport) void run.then(deps.onReport, () => {});
+  const { onReport } = deps;
+  if (onReport) void run.then((report) => (report.cancelled ? undefined : onReport(report)), () => {});
   return run;
 }
 
@@ -320,8 +374,15 @@ async function runSource(
   collect: (run: Run) => Promise<Collected & { files?: Map<string, string> }>,
 ): Promise<RefreshReport> {
   const { store, config, clock = () => new Date(), log = () => {} } = deps;
+  const { signal } = deps;
+  if (signal?.aborted) {
+    log(`refresh: source ${source.id}: not started: ${reasonOf(signal)}`);
+    return emptyReport(source.id, { cancelled: true, error: `source ${source.id}: cancelled: ${reasonOf(signal)}` });
+  }
   const started = clock();
   const startedAt = performance.now();
+  // A cancelled run was no attempt: the start-up catch-up of the next start must still see the source as due.
+  const previousAttempt = store.sourceState(source.id)?.lastAttemptAt ?? null;
   if (!store.acquireSourceLease(source.id, started, new Date(started.getTime() + LEASE_MS))) {
     log(`refresh: source ${source.id}: another run is in progress; skipped`);
     return emptyReport(source.id, { skipped: true });
@@ -331,7 +392,10 @@ async function runSource(
     source,
     deps,
     options: { backfill: options.backfill ?? false, ...(options.progress ? { progress: options.progress } : {}) },
-    fetchOptions: { userAgent: userAgent(config.baseUrl), timeoutMs: settings.timeout_ms ?? 15_000, maxBytes: settings.max_bytes ?? 5 * 1024 * 1024 },
+    fetchOptions: {
+      userAgent: userAgent(config.baseUrl), timeoutMs: settings.timeout_ms ?? 15_000, maxBytes: settings.max_bytes ?? 5 * 1024 * 1024,
+      ...(signal ? { signal } : {}),
+    },
     limit: createLimiter(4),
     validators: [],
     requests: 0,
@@ -339,8 +403,12 @@ async function runSource(
     probes: new Map(),
     async fetch(url, conditional) {
       const stored = conditional ? store.validatorsFor(url) : undefined;
-      this.requests++;
-      const result = await this.limit(() => fetchUpstream(url, { ...this.fetchOptions, etag: stored?.etag ?? null, lastModified: stored?.lastModified ?? null }));
+      const result = await this.limit(() => {
+        // Requests still queued for a slot are not made once the run is cancelled.
+        signal?.throwIfAborted();
+        this.requests++;
+        return fetchUpstream(url, { ...this.fetchOptions, etag: stored?.etag ?? null, lastModified: stored?.lastModified ?? null });
+      });
       if (!result.notModified && (result.etag || result.lastModified)) {
         this.validators.push({ url, etag: result.etag, lastModified: result.lastModified });
       }
@@ -349,7 +417,9 @@ async function runSource(
   };
   try {
     const collected = await collect(run);
-    const inputs = await Promise.all(collected.releases.map((release) => toInput(release, run, collected.files)));
+    const inputs = await toInputs(collected.releases, run, collected.files);
+    // The last point of return: the commit below is one transaction, all or nothing.
+    signal?.throwIfAborted();
     const durationMs = performance.now() - startedAt;
     const outcomes = store.commitRefresh(source.id, inputs, run.validators,
       { rejected: collected.rejected.length, requests: run.requests, durationMs }, clock());
@@ -370,14 +440,26 @@ async function runSource(
       }),
     });
   } catch (error) {
-    const message = `source ${source.id}: ${(error as Error).message}`;
     const durationMs = performance.now() - startedAt;
+    if (signal?.aborted) {
+      // Not the upstream's fault: no error is recorded and the consecutive errors stay as they were.
+      const message = `source ${source.id}: cancelled after ${run.requests} requests (${reasonOf(signal)}); nothing stored`;
+      log(`refresh: ${message}`);
+      return emptyReport(source.id, { cancelled: true, error: message, requests: run.requests, durationMs });
+    }
+    const message = `source ${source.id}: ${(error as Error).message}`;
     store.recordSourceFailure(source.id, message, { requests: run.requests, durationMs }, clock());
     log(`refresh: ${message}`);
     return emptyReport(source.id, { error: message, requests: run.requests, durationMs });
   } finally {
-    store.releaseSourceLease(source.id);
+    store.releaseSourceLease(source.id, signal?.aborted ? { lastAttemptAt: previousAttempt } : {});
   }
+}
+
+/** Why a run was cancelled, from its signal's reason. */
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 /** Refreshes every configured source one after the other; a failing source does not stop the others. */
