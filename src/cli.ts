@@ -5,12 +5,14 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createStore } from './db/store.js';
 import { importFiles, refreshSource, type Progress, type RefreshReport } from './ingest/refresh.js';
-import { serve } from './serve.js';
+import { serveWorkers, workerCount } from './cluster.js';
+import { serviceLogger } from './http/log.js';
 
 const USAGE = `Usage: herold <command> [options]
 
 Commands:
-  serve                               start the HTTP service and the source schedules (the default)
+  serve [--workers N]                 start the HTTP service and the source schedules (the default);
+                                      N processes share the port and the database (HEROLD_WORKERS)
   import <file-or-folder>…            import release files (plain text or Markdown) into the database
   refresh [--source ID] [--backfill]  refresh every source, or one; --backfill follows the listing's
                                       next pages through the whole archive
@@ -68,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, source: { type: 'string' }, backfill: { type: 'boolean' } },
+    options: { help: { type: 'boolean', short: 'h' }, source: { type: 'string' }, backfill: { type: 'boolean' }, workers: { type: 'string' } },
   });
   const [command = 'serve', ...rest] = positionals;
   if (values.help || command === 'help') {
@@ -78,9 +80,12 @@ export async function main(argv: string[]): Promise<number> {
   const log = (line: string) => console.error(line);
   try {
     switch (command) {
-      case 'serve':
-        await serve(loadConfig());
+      case 'serve': {
+        const config = loadConfig();
+        // The service logs JSON lines (pino); the other commands print for a terminal.
+        await serveWorkers(config, workerCount(values.workers), (line) => serviceLogger(config).info(line));
         return -1;
+      }
       case 'import': {
         if (rest.length === 0) {
           console.error(`herold import: name at least one file or folder\n\n${USAGE}`);

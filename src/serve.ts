@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { createApp } from './app.js';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createHerold } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createStore } from './db/store.js';
 import { createWebSubStore } from './db/websub-store.js';
 import { createMetrics } from './http/metrics.js';
+import { componentLog, serviceLogger } from './http/log.js';
 import { startScheduler } from './ingest/scheduler.js';
 import { loadSamples } from './samples.js';
 import { startWebSub } from './websub/hub.js';
 
-/** Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all. */
-export async function serve(config: Config, log: (line: string) => void = (line) => console.log(line)): Promise<Server> {
+/** Opens the database (migrating it) and loads the samples into a new one. */
+export async function prepareDatabase(config: Config, log: (line: string) => void) {
   const db = openDatabase(config.databaseFile);
   const store = createStore(db);
   // Decided by content, not by the file's existence: a first start that failed half-way loads them next time.
@@ -19,12 +21,24 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     const count = await loadSamples(store, config);
     log(`herold: new database ${config.databaseFile}: loaded ${count} sample releases from ${config.samplesDir}`);
   }
-  const errorLog = (line: string) => console.error(line);
+  return { db, store };
+}
+
+/**
+ * Starts the service: database (loading the samples into a new one), app, listener; SIGTERM/SIGINT close all.
+ * `schedules: false` leaves the source schedules to another process of this host (src/cluster.ts).
+ */
+export async function serve(config: Config, log: (line: string) => void = (line) => serviceLogger(config).info(line), { schedules = true } = {}): Promise<Server> {
+  const { db, store } = await prepareDatabase(config, log);
+  // JSON lines (pino): the scheduler, refreshes, WebSub and the app log routine work at info and failures at warn.
+  const logger = serviceLogger(config);
+  const errorLog = (line: string) => logger.error(line);
+  const serviceLog = componentLog(logger);
   const metrics = createMetrics();
-  const scheduler = startScheduler({ config, store, log: errorLog, onReport: metrics.recordRefresh });
+  const scheduler = startScheduler({ config, store, log: serviceLog, onReport: metrics.recordRefresh }, config.sources, { active: schedules });
   // The WebSub notifier: own hub (subscriptions, pushes) or pings to HEROLD_WEBSUB_HUB, on every change of the feeds.
-  const websub = startWebSub({ config, store, subscriptions: createWebSubStore(db), log: errorLog });
-  const app = createApp({ config, store, log: errorLog, nextRun: scheduler.nextRun, websub: websub.hub, metrics });
+  const websub = startWebSub({ config, store, subscriptions: createWebSubStore(db), log: serviceLog });
+  const { listener } = createHerold({ config, store, log: serviceLog, logger, nextRun: scheduler.nextRun, websub: websub.hub, metrics, refreshSignal: scheduler.signal });
   // Timeouts so slow clients cannot hold sockets for ever (slowloris): the whole header block must arrive within
   // headersTimeout, the whole request within requestTimeout; both are checked every connectionsCheckingInterval.
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs } = config.http;
@@ -34,7 +48,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     keepAliveTimeout: keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
     maxHeaderSize: 16 * 1024,
-  }, app);
+  }, listener);
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = keepAliveTimeoutMs;
@@ -51,6 +65,17 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     res.once('close', () => inFlight.delete(res));
     if (stopping) closeAfter(res);
   });
+  // An idle keep-alive connection is closed at keepAliveTimeout, but only once what already arrived on it was read:
+  // when the event loop was held up (a large refresh's commit), a request may be waiting there, and closing the
+  // connection under it would reset it. Requests are counted per connection to tell.
+  const requests = new WeakMap<Socket, number>();
+  server.on('request', (req: IncomingMessage) => requests.set(req.socket, (requests.get(req.socket) ?? 0) + 1));
+  server.on('timeout', (socket: Socket) => {
+    const seen = requests.get(socket);
+    setImmediate(() => {
+      if (requests.get(socket) === seen) socket.destroy();
+    });
+  });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -58,7 +83,8 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   });
   log(`herold: listening on ${config.host}:${config.port}, public at ${config.baseUrl}`);
   // Graceful: stop accepting, close idle keep-alive connections, let requests in flight finish (for at most
-  // shutdownTimeout, then cut them), stop the scheduler and WebSub, close the database (checkpointing the WAL), exit 0.
+  // shutdownTimeout, then cut them), stop the scheduler (cancelling refreshes under way, the API's too) and WebSub,
+  // close the database (checkpointing the WAL), exit 0.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
