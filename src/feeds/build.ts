@@ -163,6 +163,47 @@ function guardCdata(text: string): string {
   return head + text.slice(first + 3).replaceAll(']]>', ']]]]><![CDATA[>');
 }
 
+/**
+ * A rendered document as pieces of text, each far below V8's large-object size: a string of 200 KB is
+ * allocated in pages of its own and given back on the next collection, and touching fresh pages is
+ * what costs most on a virtual machine. The pieces go into one Buffer without ever being one string.
+ */
+type Pieces = readonly string[];
+
+/** The UTF-8 bytes of the pieces, written into one Buffer. */
+function utf8(pieces: Pieces): Buffer {
+  let length = 0;
+  for (const piece of pieces) length += Buffer.byteLength(piece, 'utf8');
+  const bytes = Buffer.allocUnsafe(length);
+  let offset = 0;
+  for (const piece of pieces) offset += bytes.write(piece, offset, 'utf8');
+  return bytes;
+}
+
+/**
+ * Release bodies (about 4 KB each) go into the `feed` package as short markers and are put in place
+ * as pieces of their own once the package has written the document: its XML writer (xml-js) joins the
+ * whole text again at every level of nesting, and the document with the bodies in it is large. The
+ * markers contain U+0001, which `clean` removes from every text, so nothing else can look like one.
+ */
+function createBodies() {
+  const bodies: string[] = [];
+  return {
+    /** The marker standing for one body, to hand to the package as an item's content. */
+    defer(html: string): string {
+      bodies.push(html);
+      return `\u0001${bodies.length - 1}\u0001`;
+    },
+    /** The document's pieces with every marker replaced by its body, escaped for the CDATA section the package wrote around it. */
+    restore(xml: string): Pieces {
+      const parts = xml.split('\u0001');
+      if (parts.length !== bodies.length * 2 + 1) throw new Error('feeds: release bodies and their markers differ in number');
+      for (let index = 1; index < parts.length; index += 2) parts[index] = bodies[Number(parts[index])]!.replaceAll(']]>', ']]]]><![CDATA[>');
+      return parts;
+    },
+  };
+}
+
 function baseFeed(doc: FeedDocument, { baseUrl, site, hub }: FeedSite, self: FeedFormat): Feed {
   return new Feed({
     ...(hub ? { hub } : {}),
@@ -220,8 +261,9 @@ function mediaContent(item: Media): Record<string, unknown> {
 }
 
 /** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
-export function renderRss(doc: FeedDocument, feedSite: FeedSite): string {
+function renderRss(doc: FeedDocument, feedSite: FeedSite): Pieces {
   const feed = baseFeed(doc, feedSite, 'rss');
+  const bodies = createBodies();
   for (const entry of doc.releases.map((release) => toEntry(release, feedSite, doc))) {
     const extensions: Extension[] = [{ name: 'dc:creator', objects: { _text: entry.author } }];
     if (entry.media.length) {
@@ -237,16 +279,16 @@ export function renderRss(doc: FeedDocument, feedSite: FeedSite): string {
       date: entry.updated,
       published: entry.published,
       description: guardCdata(escapeHtml(entry.summary)),
-      content: entry.contentHtml,
+      content: entry.contentHtml && bodies.defer(entry.contentHtml),
       category: entry.categories.map((category) => ({ name: category.name, domain: category.url })),
       extensions,
       ...(enclosure ? { enclosure: { url: enclosure.url, type: enclosure.mime!, length: enclosure.bytes! } } : {}),
     };
     feed.addItem(item);
   }
-  return withPageLinks(insertIntoRoot(feed.rss2(), 'rss', {
+  return bodies.restore(withPageLinks(insertIntoRoot(feed.rss2(), 'rss', {
     'xmlns:atom': 'http://www.w3.org/2005/Atom', 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:media': MEDIA_NS,
-  }), doc, 'rss');
+  }), doc, 'rss'));
 }
 
 /** RFC 6721: one at:deleted-entry per tombstone, after the entries. */
@@ -268,9 +310,10 @@ function atomEnclosures(entry: Entry): string {
 }
 
 /** Atom 1.0 (RFC 4287) with xml:lang, author, categories with term, self/alternate and enclosure links. */
-export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
+function renderAtom(doc: FeedDocument, feedSite: FeedSite): Pieces {
   const feed = baseFeed(doc, feedSite, 'atom');
   const entries = doc.releases.map((release) => toEntry(release, feedSite, doc));
+  const bodies = createBodies();
   for (const entry of entries) {
     feed.addItem({
       // type="html": the text is HTML-escaped so that "&" and "<" stay literal characters.
@@ -280,7 +323,7 @@ export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
       date: entry.updated,
       published: entry.published,
       description: escapeHtml(entry.summary),
-      content: entry.contentHtml,
+      content: entry.contentHtml && bodies.defer(entry.contentHtml),
       author: [{ name: entry.author }],
       category: entry.categories.map((category) => ({ name: category.name, term: category.term, scheme: category.url.replace(/[^/]+$/, '') })),
     });
@@ -289,15 +332,19 @@ export function renderAtom(doc: FeedDocument, feedSite: FeedSite): string {
   const parts = insertIntoRoot(feed.atom1(), 'feed', { 'xml:lang': feedSite.site.language, ...(doc.tombstones?.length ? { 'xmlns:at': TOMBSTONES_NS } : {}) }).split('</entry>');
   if (parts.length !== entries.length + 1) throw new Error('feeds: Atom entries and releases differ in number');
   const body = entries.map((entry, index) => `${parts[index]}${atomEnclosures(entry)}</entry>`).join('') + parts[entries.length];
-  return withPageLinks(withTombstones(body, doc), doc, 'atom');
+  return bodies.restore(withPageLinks(withTombstones(body, doc), doc, 'atom'));
 }
 
 function dropEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== null && inner !== undefined && inner !== '')) as Partial<T>;
 }
 
-/** JSON Feed 1.1 with authors, language, attachments and the `_press_contact` extension. */
-export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
+/**
+ * JSON Feed 1.1 with authors, language, attachments and the `_press_contact` extension. Each item is
+ * one piece: the feed without items (`items` is its last member), then the items, exactly the text
+ * JSON.stringify makes of the whole.
+ */
+function renderJson(doc: FeedDocument, feedSite: FeedSite): Pieces {
   const { baseUrl, site } = feedSite;
   const json = dropEmpty({
     version: 'https://jsonfeed.org/version/1.1',
@@ -311,40 +358,43 @@ export function renderJson(doc: FeedDocument, feedSite: FeedSite): string {
     authors: [{ name: clean(site.organisation), url: `${baseUrl}/` }],
     hubs: feedSite.hub ? [{ type: 'WebSub', url: feedSite.hub }] : null,
     next_url: doc.pages?.next?.json,
-    items: doc.releases.map((release) => {
-      const entry = toEntry(release, feedSite, doc);
-      return dropEmpty({
-        id: entry.guid,
-        url: entry.url,
-        title: entry.title,
-        summary: entry.summary,
-        content_html: entry.contentHtml,
-        // JSON Feed requires content; a release without a body (a Markdown file of front matter only) has its text.
-        content_text: entry.contentHtml ? null : entry.summary || entry.title,
-        image: entry.images[0]?.url,
-        date_published: entry.published.toISOString(),
-        date_modified: entry.updated.toISOString(),
-        authors: [{ name: entry.author }],
-        tags: entry.categories.map((category) => category.name),
-        language: entry.language,
-        attachments: entry.media.length
-          ? entry.media.map((item) => dropEmpty({
-            url: item.url, mime_type: item.mime, size_in_bytes: item.bytes, title: item.title ? clean(item.title) : null,
-          }))
-          : null,
-        _press_contact: entry.contact ? dropEmpty({ ...entry.contact }) : null,
-        _embargo: entry.embargoUntil ? { until: entry.embargoUntil.toISOString() } : null,
-      });
-    }),
+    items: [],
   });
-  return JSON.stringify(json);
+  const items = doc.releases.map((release) => {
+    const entry = toEntry(release, feedSite, doc);
+    return dropEmpty({
+      id: entry.guid,
+      url: entry.url,
+      title: entry.title,
+      summary: entry.summary,
+      content_html: entry.contentHtml,
+      // JSON Feed requires content; a release without a body (a Markdown file of front matter only) has its text.
+      content_text: entry.contentHtml ? null : entry.summary || entry.title,
+      image: entry.images[0]?.url,
+      date_published: entry.published.toISOString(),
+      date_modified: entry.updated.toISOString(),
+      authors: [{ name: entry.author }],
+      tags: entry.categories.map((category) => category.name),
+      language: entry.language,
+      attachments: entry.media.length
+        ? entry.media.map((item) => dropEmpty({
+          url: item.url, mime_type: item.mime, size_in_bytes: item.bytes, title: item.title ? clean(item.title) : null,
+        }))
+        : null,
+      _press_contact: entry.contact ? dropEmpty({ ...entry.contact }) : null,
+      _embargo: entry.embargoUntil ? { until: entry.embargoUntil.toISOString() } : null,
+    });
+  });
+  const head = JSON.stringify(json);
+  if (!head.endsWith('"items":[]}')) throw new Error('feeds: JSON Feed members out of order');
+  return [head.slice(0, -2), ...items.flatMap((item, index) => [index ? ',' : '', JSON.stringify(item)]), ']}'];
 }
 
-/** Renders one feed document in the requested format. */
-export function renderFeed(format: FeedFormat, doc: FeedDocument, feedSite: FeedSite): string {
+/** Renders one feed document in the requested format: its UTF-8 bytes. */
+export function renderFeed(format: FeedFormat, doc: FeedDocument, feedSite: FeedSite): Buffer {
   switch (format) {
-    case 'rss': return renderRss(doc, feedSite);
-    case 'atom': return renderAtom(doc, feedSite);
-    case 'json': return renderJson(doc, feedSite);
+    case 'rss': return utf8(renderRss(doc, feedSite));
+    case 'atom': return utf8(renderAtom(doc, feedSite));
+    case 'json': return utf8(renderJson(doc, feedSite));
   }
 }

@@ -29,7 +29,7 @@ describe('the feed mapper', () => {
     const doc = { title: 'T', description: 'D', urls: { rss: `${BASE_URL}/f.rss`, atom: `${BASE_URL}/f.atom`, json: `${BASE_URL}/f.json` },
       htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release] };
     for (const format of ['rss', 'atom', 'json'] as const) {
-      expect(renderFeed(format, doc, { baseUrl: BASE_URL, site })).not.toContain('Integrationszentrum_1');
+      expect(renderFeed(format, doc, { baseUrl: BASE_URL, site }).toString('utf8')).not.toContain('Integrationszentrum_1');
     }
   });
 });

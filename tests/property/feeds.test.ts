@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { renderFeed, type FeedDocument } from '../../src/feeds/build.js';
+import { XMLParser } from 'fast-xml-parser';
+import { renderFeed, toEntry, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
 import type { Contact, Media, Release, Term } from '../../src/model.js';
 import { htmlToText, sanitizeBody, slugify } from '../../src/text.js';
 import { BASE_URL } from '../helpers/app.js';
@@ -59,14 +60,34 @@ const doc: fc.Arbitrary<FeedDocument> = fc.record({
   pages: withPages ? { first: urls, next: { rss: `${urls.rss}?page=2`, atom: `${urls.atom}?page=2`, json: `${urls.json}?page=2` } } : null,
 }));
 
+const text = (format: FeedFormat, feed: FeedDocument) => renderFeed(format, feed, feedSite).toString('utf8');
+const xml = new XMLParser({ ignoreAttributes: false, cdataPropName: '#cdata', isArray: (name) => name === 'item' || name === 'entry', processEntities: false });
+/** The text of an element written as one or more CDATA sections (a "]]>" inside splits it). */
+const cdata = (value: unknown): string => (value === undefined ? '' : [(value as Record<string, unknown>)['#cdata']].flat().join(''));
+
 describe('renderFeed over arbitrary release content', () => {
   test('RSS, Atom and JSON Feed stay valid', () => {
     fc.assert(fc.property(doc, (feed) => {
-      expect(rssProblems(renderFeed('rss', feed, feedSite), urls.rss)).toEqual([]);
-      expect(atomProblems(renderFeed('atom', feed, feedSite), urls.atom)).toEqual([]);
-      const json = renderFeed('json', feed, feedSite);
+      expect(rssProblems(text('rss', feed), urls.rss)).toEqual([]);
+      expect(atomProblems(text('atom', feed), urls.atom)).toEqual([]);
+      const json = text('json', feed);
       expect(() => JSON.parse(json)).not.toThrow();
       expect(jsonFeedProblems(json)).toEqual([]);
+    }), { numRuns: 150 });
+  }, 30_000);
+
+  test('every body arrives whole, in its own item, in every format; the JSON is exactly JSON.stringify of it', () => {
+    fc.assert(fc.property(doc, (feed) => {
+      const bodies = feed.releases.map((release) => toEntry(release, feedSite, feed).contentHtml);
+      // An XML parser reads every line break as "\n" (XML 1.0, 2.11), in CDATA too.
+      const asXmlReads = bodies.map((body) => body.replace(/\r\n?/g, '\n'));
+      const rss = xml.parse(text('rss', feed)).rss.channel.item ?? [];
+      expect(rss.map((item: Record<string, unknown>) => cdata(item['content:encoded']))).toEqual(asXmlReads);
+      const atom = xml.parse(text('atom', feed)).feed.entry ?? [];
+      expect(atom.map((entry: Record<string, unknown>) => cdata(entry.content))).toEqual(asXmlReads);
+      const json = text('json', feed);
+      expect(json).toBe(JSON.stringify(JSON.parse(json)));
+      expect(JSON.parse(json).items.map((item: { content_html?: string }) => item.content_html ?? '')).toEqual(bodies);
     }), { numRuns: 150 });
   }, 30_000);
 });
@@ -82,9 +103,9 @@ describe('regressions found by the property above', () => {
     title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release],
   });
   const problems = (release: Release) => [
-    ...rssProblems(renderFeed('rss', feed(release), feedSite), urls.rss),
-    ...atomProblems(renderFeed('atom', feed(release), feedSite), urls.atom),
-    ...jsonFeedProblems(renderFeed('json', feed(release), feedSite)),
+    ...rssProblems(text('rss', feed(release)), urls.rss),
+    ...atomProblems(text('atom', feed(release)), urls.atom),
+    ...jsonFeedProblems(text('json', feed(release))),
   ];
 
   test('a release without a body (Markdown of front matter only) still has content in JSON Feed', () => {
@@ -97,7 +118,7 @@ describe('regressions found by the property above', () => {
     'a media URL %s is written as valid RFC 3986 (%s) in every format', (path, written) => {
       const file: Media = { url: path, title: null, alt: null, caption: null, credit: null, width: null, height: null, mime: 'image/png', bytes: 1 };
       expect(problems({ ...base, bodyHtml: '<p>T</p>', bodyText: 'T', attachments: [file] })).toEqual([]);
-      expect(renderFeed('json', feed({ ...base, attachments: [file] }), feedSite)).toContain(`"${BASE_URL}${written}"`);
+      expect(renderFeed('json', feed({ ...base, attachments: [file] }), feedSite).toString('utf8')).toContain(`"${BASE_URL}${written}"`);
     });
   test('an empty file is no enclosure (length must be positive)', () => {
     const file: Media = { url: '/media/a.pdf', title: null, alt: null, caption: null, credit: null, width: null, height: null, mime: 'application/pdf', bytes: 0 };
