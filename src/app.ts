@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import express, { type Request, type Response } from 'express';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
@@ -18,6 +20,8 @@ import { embargoedFeedRoutes } from './feeds/embargoed.js';
 import { websubRoutes } from './websub/routes.js';
 import type { WebSub } from './websub/hub.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { incomingRequestId, lineLogger, logRequest, requestLogging, type Logger } from './http/log.js';
+import { rateLimits } from './http/rate-limit.js';
 
 /** What the app needs from outside; tests pass their own clock and log. */
 export interface AppDeps {
@@ -31,16 +35,36 @@ export interface AppDeps {
   readonly websub?: WebSub;
   /** The Prometheus registry and instruments; serve passes its own so scheduler runs are counted too. */
   readonly metrics?: Metrics;
+  /** Cancels source refreshes asked for through the API (serve passes the scheduler's, aborted at shutdown). */
+  readonly refreshSignal?: AbortSignal;
+  /** The service's logger (request lines, errors with stacks); without it, errors go to `log` as JSON lines. */
+  readonly logger?: Logger;
 }
 
 /** Builds the Express app: the route table of DESIGN.md, one 404 and one error handler. Does not listen. */
-export function createApp({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub, metrics = createMetrics() }: AppDeps) {
+export function createApp(deps: AppDeps) {
+  return createHerold(deps).app;
+}
+
+/**
+ * Builds the Express app and the service's request listener. The listener answers a cached hit of a
+ * route that allows it (feeds, lists, release pages, embeds: see createCachedResponder) before
+ * Express, with the headers that route set, its own request id, metrics and a debug-level log line;
+ * everything else goes to the app. Express costs some 150–250 µs per request; a cached feed hit
+ * costs a few µs this way.
+ */
+export function createHerold({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub, metrics = createMetrics(), logger = lineLogger(log), refreshSignal }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(securityHeaders);
   app.use(metrics.middleware);
+  // Every answer carries X-Request-Id and is logged once; errors are logged with the request's id.
+  app.use(requestLogging(logger));
+  // Behind a proxy or caching front, the client address is the forwarded one (rate limits, logs).
+  if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
+  app.use(rateLimits(config, { logger, onLimited: metrics.recordRateLimited }));
   metrics.observeStore(store, clock);
   app.get('/metrics', metrics.handler);
 
@@ -61,14 +85,14 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
   });
   app.get('/feeds', (req: Request, res: Response) => {
     respond(req, res, 'page:/feeds', pageCache, (now) =>
-      representation(renderFeedsPage(config, listFeeds(config, store, now)), 'text/html; charset=utf-8', null));
+      representation(renderFeedsPage(config, listFeeds(config, store, now)), 'text/html; charset=utf-8', null), { fast: true });
   });
   app.get('/feeds.opml', (req: Request, res: Response) => {
     respond(req, res, 'opml', pageCache, (now) => {
       const newest = store.stats(now).newest;
       const updated = new Date(newest ?? '2000-01-01T00:00:00Z');
       return representation(renderOpml(config, listFeeds(config, store, now), updated), 'text/x-opml; charset=utf-8', newest ? updated : null);
-    });
+    }, { fast: true });
   });
 
   app.get('/healthz', (_req: Request, res: Response) => {
@@ -110,13 +134,30 @@ export function createApp({ config, store, clock = () => new Date(), log = (line
   // /feeds/embargoed.{rss,atom,json}?token=… (journalists with a press token)
   app.use(embargoedFeedRoutes(pages));
 
-  const sources = createSourcesApi(config, store, { config, store, clock, log, onReport: metrics.recordRefresh }, nextRun);
+  const sources = createSourcesApi(config, store, { config, store, clock, log, onReport: metrics.recordRefresh, signal: refreshSignal }, nextRun);
   app.get('/api/v1/sources', sources.list);
   app.post('/api/v1/sources/:id/refresh', requireBearer(config.adminToken), sources.refresh);
 
   app.use('/media', express.static(config.mediaDir, { maxAge: '7d', index: false, dotfiles: 'ignore', fallthrough: true }));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(log));
-  return app;
+  app.use(errorHandler());
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    let id = '';
+    const answered = respond.answerCached(req, res, () => {
+      id = incomingRequestId(req);
+      res.setHeader('X-Request-Id', id);
+    });
+    if (!answered) {
+      app(req, res);
+      return;
+    }
+    const ms = performance.now() - started;
+    const query = req.url!.indexOf('?');
+    metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
+    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress });
+  };
+  return { app, listener };
 }

@@ -42,7 +42,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
 
   router.get('/embed.js', (req: Request, res: Response) => {
     openToAllOrigins(res);
-    respond(req, res, 'embed.js', SCRIPT_CACHE, () => script);
+    respond(req, res, 'embed.js', SCRIPT_CACHE, () => script, { fast: true });
   });
 
   router.options('/api/v1/headlines', (_req: Request, res: Response) => {
@@ -71,7 +71,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
     respond(req, res, `embed:headlines${headlineQueryString(headlines, { theme: true })}`, HEADLINES_CACHE, (now) => {
       const list = headlineList(config, store, headlines, now);
       return representation(renderHeadlinesFrame(config, list, headlines.theme), HTML, list.lastModified);
-    });
+    }, { fast: true });
   });
 
   router.get('/embed/release/:slug', (req: Request, res: Response) => {
@@ -106,7 +106,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
     respond(req, res, 'sitemap.xml', pageCache, (now) => {
       const { entries, lastModified } = sitemapEntries(config, store, now);
       return representation(renderSitemap(entries), XML, lastModified);
-    });
+    }, { fast: true });
   });
 
   router.get('/news-sitemap.xml', (req: Request, res: Response) => {
@@ -118,7 +118,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
   });
 
   router.get('/robots.txt', (req: Request, res: Response) => {
-    respond(req, res, 'robots.txt', pageCache, () => representation(renderRobots(config), 'text/plain; charset=utf-8', null));
+    respond(req, res, 'robots.txt', pageCache, () => representation(renderRobots(config), 'text/plain; charset=utf-8', null), { fast: true });
   });
 
   return router;

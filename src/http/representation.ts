@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Request, Response } from 'express';
 
@@ -37,7 +38,7 @@ function quality(header: string, coding: string): number {
 }
 
 /** Brotli, then gzip, whichever the client rates higher; brotli wins a tie (it is smaller). */
-function chooseCoding(req: Request): Coding {
+function chooseCoding(req: IncomingMessage): Coding {
   const header = req.headers['accept-encoding'];
   if (!header) return 'identity';
   const br = quality(header, 'br');
@@ -74,7 +75,7 @@ function matchesTag(header: string, tag: string): boolean {
   });
 }
 
-function notModified(req: Request, rep: Representation): boolean {
+function notModified(req: IncomingMessage, rep: Representation): boolean {
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined) return matchesTag(ifNoneMatch, rep.tag);
   const ifModifiedSince = req.headers['if-modified-since'];
@@ -87,27 +88,26 @@ function notModified(req: Request, rep: Representation): boolean {
 
 /**
  * Answers GET and HEAD with a representation: validators, Cache-Control, content negotiation
- * of br/gzip with Vary, and 304 for If-None-Match (which wins) or If-Modified-Since.
+ * of br/gzip with Vary, and 304 for If-None-Match (which wins) or If-Modified-Since. Written on
+ * node's own response, so that the router and the cached-hit path (answerCached) share it.
  */
-export function sendRepresentation(req: Request, res: Response, rep: Representation, cacheControl: string): void {
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, cacheControl: string): void {
   const coding = chooseCoding(req);
-  res.set('Vary', 'Accept-Encoding');
-  res.set('Cache-Control', cacheControl);
-  res.set('ETag', etagFor(rep.tag, coding));
-  if (rep.lastModified) res.set('Last-Modified', rep.lastModified.toUTCString());
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', etagFor(rep.tag, coding));
+  if (rep.lastModified) res.setHeader('Last-Modified', rep.lastModified.toUTCString());
   if (notModified(req, rep)) {
-    res.status(304).end();
+    res.statusCode = 304;
+    res.end();
     return;
   }
   const body = encoded(rep, coding);
-  res.set('Content-Type', rep.contentType);
-  if (coding !== 'identity') res.set('Content-Encoding', coding);
-  res.set('Content-Length', String(body.length));
-  if (req.method === 'HEAD') {
-    res.status(200).end();
-    return;
-  }
-  res.status(200).end(body);
+  res.setHeader('Content-Type', rep.contentType);
+  if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
+  res.setHeader('Content-Length', String(body.length));
+  res.statusCode = 200;
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /**
@@ -122,11 +122,12 @@ export class RepresentationCache {
   constructor(private readonly capacity = 1000) {}
 
   /** Drops everything when the generation changed or `now` passed the expiry; returns whether it did. */
-  revalidate(generation: string, now: number, nextExpiry: () => number): void {
-    if (generation === this.generation && now < this.validUntil) return;
+  revalidate(generation: string, now: number, nextExpiry: () => number): boolean {
+    if (generation === this.generation && now < this.validUntil) return false;
     this.entries.clear();
     this.generation = generation;
     this.validUntil = nextExpiry();
+    return true;
   }
 
   get(key: string): Representation | undefined {
@@ -154,24 +155,55 @@ export interface CacheSource {
   nextEmbargoLift(now: Date): string | null;
 }
 
-/** Optional observers of the cache (metrics): told the key of each hit and miss. */
+/** Optional observers of the cache (metrics): told the key of each hit and miss, and of each hit answered before the router. */
 export interface CacheHooks {
   readonly hit?: (key: string) => void;
   readonly miss?: (key: string) => void;
+  readonly direct?: (key: string) => void;
+}
+
+/** Node's OutgoingMessage#getRawHeaderNames (since 15.13), which its type declarations leave out. */
+type WithRawNames = ServerResponse & { getRawHeaderNames(): string[] };
+
+/** A route's headers as it set them (names as written), less those that belong to one request. */
+function routeHeaders(res: ServerResponse): Array<[string, OutgoingHttpHeader]> {
+  return (res as WithRawNames).getRawHeaderNames()
+    .filter((name) => name.toLowerCase() !== 'x-request-id')
+    .map((name) => [name, res.getHeader(name)!]);
+}
+
+/** What the cached-hit path keeps per URL: the cache key, Cache-Control and the route's own headers. */
+interface RememberedRoute {
+  readonly key: string;
+  readonly cacheControl: string;
+  readonly headers: ReadonlyArray<[string, OutgoingHttpHeader]>;
 }
 
 /**
  * Serves derived documents from one cache: a hit costs no query, no render and no compression;
  * any write to the data, or the lifting of an embargo, drops every entry.
+ *
+ * A route may let its cached hits skip the router (`fast`): its answer then depends on nothing but
+ * the URL and the data, and it has no per-request rules (rate limits, tokens). The URL is remembered
+ * with the cache key and the headers the route set, and `answerCached` answers the next request
+ * for that exact URL from the cache with the same headers and the same sendRepresentation. Whatever
+ * drops the cache forgets the URLs too, so the first request after a change goes the whole way.
  */
 export function createCachedResponder(source: CacheSource, clock: () => Date, capacity = 1000, hooks: CacheHooks = {}) {
   const cache = new RepresentationCache(capacity);
-  return function respond(req: Request, res: Response, key: string, cacheControl: string, build: (now: Date) => Representation): void {
-    const now = clock();
-    cache.revalidate(source.generation(), now.getTime(), () => {
+  const routes = new Map<string, RememberedRoute>();
+  const revalidate = (now: Date) => {
+    const dropped = cache.revalidate(source.generation(), now.getTime(), () => {
       const next = source.nextEmbargoLift(now);
       return next ? Date.parse(next) : Infinity;
     });
+    if (dropped) routes.clear();
+  };
+
+  function respond(req: Request, res: Response, key: string, cacheControl: string, build: (now: Date) => Representation,
+    options: { readonly fast?: boolean } = {}): void {
+    const now = clock();
+    revalidate(now);
     let rep = cache.get(key);
     if (rep) hooks.hit?.(key);
     else {
@@ -179,8 +211,34 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
       rep = build(now);
       cache.set(key, rep);
     }
+    if (options.fast && (req.method === 'GET' || req.method === 'HEAD')) {
+      routes.delete(req.originalUrl);
+      routes.set(req.originalUrl, { key, cacheControl, headers: routeHeaders(res) });
+      if (routes.size > capacity) routes.delete(routes.keys().next().value!);
+    }
     sendRepresentation(req, res, rep, cacheControl);
-  };
+  }
+
+  /**
+   * Answers GET or HEAD of a remembered URL whose representation is cached, before any router;
+   * `before` runs first (the request's id). False, having written nothing, for anything else.
+   */
+  function answerCached(req: IncomingMessage, res: ServerResponse, before: () => void): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const route = routes.get(req.url!);
+    if (!route) return false;
+    revalidate(clock());
+    const rep = cache.get(route.key);
+    if (!rep) return false;
+    hooks.hit?.(route.key);
+    hooks.direct?.(route.key);
+    before();
+    for (const [name, value] of route.headers) res.setHeader(name, value);
+    sendRepresentation(req, res, rep, route.cacheControl);
+    return true;
+  }
+
+  return Object.assign(respond, { answerCached });
 }
 
 /** Answers a request from the cache, building the representation on a miss. */

@@ -68,10 +68,13 @@ export function listRoutes({ config, store, respond }: PageDeps): Router {
     res.status(404).set('Cache-Control', 'no-store').type(contentType).send(renderNotFoundPage(config, req.path));
   }
 
-  /** respond() with an HTML 404 page for a 404 raised while building (unknown slug, page past the end). */
-  function respondPage(req: Request, res: Response, key: string, build: (now: Date) => string): void {
+  /**
+   * respond() with an HTML 404 page for a 404 raised while building (unknown slug, page past the end);
+   * `fast` for the lists (not search, which is rate-limited per client).
+   */
+  function respondPage(req: Request, res: Response, key: string, build: (now: Date) => string, fast = true): void {
     try {
-      respond(req, res, key, cacheControl, (now) => representation(build(now), contentType, null));
+      respond(req, res, key, cacheControl, (now) => representation(build(now), contentType, null), { fast });
     } catch (error) {
       if (error instanceof HttpError && error.status === 404) notFoundPage(req, res);
       else throw error;
@@ -130,7 +133,7 @@ export function listRoutes({ config, store, respond }: PageDeps): Router {
       const pages = pageCount(total);
       if (page > pages) throw notFound(`These results have ${pages} page(s).`);
       return renderListPage(config, { scope, query: text, releases, total, page, pages, topics: [], departments: [] });
-    });
+    }, false);
   });
 
   return router;

@@ -106,7 +106,7 @@ export function releaseRoutes({ config, store, respond, clock }: PageDeps): Rout
       case 'public': {
         const { release } = found;
         return respond(req, res, `page:/releases/${slug}`, pageCache, () => representation(
-          renderReleasePage(config, { release, revisions: store.revisionsOf(release.id), shareImage }), HTML, lastChange(release)));
+          renderReleasePage(config, { release, revisions: store.revisionsOf(release.id), shareImage }), HTML, lastChange(release)), { fast: true });
       }
     }
   });

@@ -136,7 +136,7 @@ describe('GET /api/v1/openapi.json', () => {
   test('documents every /api/v1 route the app registers, and nothing it does not', async () => {
     const t = app();
     const doc = await servedDocument(t);
-    const registered = registeredRoutes((t.app as unknown as { router: { stack: Layer[] } }).router.stack)
+    const registered = registeredRoutes((t.express as unknown as { router: { stack: Layer[] } }).router.stack)
       .filter((route) => route.split(' ')[1]!.startsWith('/api/v1'));
     const documented = operations(doc).map(({ method, path: route }) => `${method.toUpperCase()} ${route}`);
     expect(new Set(registered).size).toBe(registered.length);

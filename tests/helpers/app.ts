@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { createApp } from '../../src/app.js';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createHerold } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createStore, type Store } from '../../src/db/store.js';
@@ -16,18 +17,26 @@ export interface TestApp {
   readonly config: Config;
   readonly db: Database.Database;
   readonly store: Store;
-  readonly app: ReturnType<typeof createApp>;
+  /** The service's request listener, as `herold serve` runs it (cached hits before Express, the rest through it). */
+  readonly app: RequestListener & { listen(port: number, host: string): Server };
+  /** The Express app behind it (its route table). */
+  readonly express: ReturnType<typeof createHerold>['app'];
   readonly logs: string[];
   now: Date;
   close(): void;
 }
 
-/** Creates a test app; `env` adds to the environment given to loadConfig. */
+/**
+ * Creates a test app; `env` adds to the environment given to loadConfig. Rate limits are off unless `env`
+ * sets them, so tests may ask as often as they need.
+ */
 export function createTestApp(options: { env?: Record<string, string>; now?: Date; dir?: string; storeCalls?: string[] } = {}): TestApp {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'herold-test-'));
   const config = loadConfig({
     HEROLD_DATA_DIR: dir,
     HEROLD_BASE_URL: BASE_URL,
+    HEROLD_RATE_LIMIT_API: '0',
+    HEROLD_RATE_LIMIT_SEARCH: '0',
     ...options.env,
   }, dir);
   const db = openDatabase(config.databaseFile);
@@ -37,6 +46,7 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
     dir, config, db, store, logs,
     now: options.now ?? new Date('2026-11-25T12:00:00Z'),
     app: undefined as unknown as TestApp['app'],
+    express: undefined as unknown as TestApp['express'],
     close() {
       db.close();
       // Every test app lives in a temporary folder: it goes with the app, whoever made it.
@@ -58,6 +68,7 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
       },
     })
     : store;
-  (state as { app: TestApp['app'] }).app = createApp({ config, store: appStore, clock: () => state.now, log: (line) => logs.push(line) });
+  const { app, listener } = createHerold({ config, store: appStore, clock: () => state.now, log: (line) => logs.push(line) });
+  Object.assign(state, { express: app, app: Object.assign(listener, { listen: (port: number, host: string) => createServer(listener).listen(port, host) }) });
   return state;
 }
