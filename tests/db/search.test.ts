@@ -45,6 +45,19 @@ describe('full-text search', () => {
     expect(t.store.searchReleases({ kind: 'all' }, 'sperrung', { now: t.now, limit: 10 }).total).toBe(1);
   });
 
+  test('counts only what it shows: matches withdrawn or under embargo are left out of the total, in and out of a scope', () => {
+    const verkehr = { kind: 'topic' as const, id: t.store.topicBySlug('verkehr')!.id };
+    const total = (scope: Parameters<TestApp['store']['searchReleases']>[0], now: Date) => t.store.searchReleases(scope, 'baustelle', { now, limit: 10 }).total;
+    expect(total({ kind: 'all' }, t.now)).toBe(1);
+    expect(total(verkehr, t.now)).toBe(1);
+    // Once the embargo lifts, its release counts (and shows) too; the withdrawn one never does.
+    const later = new Date('2026-12-02T00:00:00Z');
+    expect(total({ kind: 'all' }, later)).toBe(2);
+    expect(total(verkehr, later)).toBe(2);
+    expect(t.store.searchReleases({ kind: 'all' }, 'baustelle', { now: later, limit: 10 }).releases.map((release) => release.title))
+      .toEqual(['Baustelle am Markt', 'Sperrung der Jülicher Straße']);
+  });
+
   test('FTS syntax in the query is taken as words, not as operators', () => {
     // Words are folded like the index, so operators lose their meaning twice: quoted and lower-cased.
     expect(ftsQuery('a OR b" NEAR(')).toBe('"a"* "or"* "b"* "near"*');
