@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps) {
 /**
  * Builds the Express app and the service's request listener. The listener answers a cached hit of a
  * route that allows it (feeds, lists, release pages, embeds: see createCachedResponder) before
- * Express, with the headers that route set, its own request id, metrics and a debug-level log line;
+ * Express, with the headers that route set, its own request id, metrics and a log line at debug level;
  * everything else goes to the app. Express costs some 150–250 µs per request; a cached feed hit
  * costs a few µs this way.
  */
@@ -146,10 +146,7 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     let id = '';
-    const answered = respond.answerCached(req, res, () => {
-      id = incomingRequestId(req);
-      res.setHeader('X-Request-Id', id);
-    });
+    const answered = respond.answerCached(req, res, () => (id = incomingRequestId(req)));
     if (!answered) {
       app(req, res);
       return;
@@ -157,7 +154,8 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
     const ms = performance.now() - started;
     const query = req.url!.indexOf('?');
     metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
-    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress });
+    // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
+    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
   };
   return { app, listener };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Request, Response } from 'express';
 
@@ -12,6 +12,8 @@ export interface Representation {
   readonly lastModified: Date | null;
   gzip?: Buffer;
   br?: Buffer;
+  /** The header fields of each kind of answer, made on first demand (sendRepresentation). */
+  heads?: Map<string, string[]>;
 }
 
 /** Builds a representation: the ETag is a hash of the bytes, so it is the same on every instance and restart. */
@@ -87,27 +89,39 @@ function notModified(req: IncomingMessage, rep: Representation): boolean {
 }
 
 /**
+ * The header fields of a representation's answer in one coding, 200 or 304, as a flat list for
+ * writeHead: made once per representation and kind of answer (they are the same every time).
+ */
+function headFor(rep: Representation, coding: Coding, cacheControl: string, status: 200 | 304): string[] {
+  const key = `${status} ${coding} ${cacheControl}`;
+  const heads = (rep.heads ??= new Map());
+  let head = heads.get(key);
+  if (!head) {
+    head = ['Vary', 'Accept-Encoding', 'Cache-Control', cacheControl, 'ETag', etagFor(rep.tag, coding)];
+    if (rep.lastModified) head.push('Last-Modified', rep.lastModified.toUTCString());
+    if (status === 200) {
+      head.push('Content-Type', rep.contentType);
+      if (coding !== 'identity') head.push('Content-Encoding', coding);
+      head.push('Content-Length', String(encoded(rep, coding).length));
+    }
+    heads.set(key, head);
+  }
+  return head;
+}
+
+/**
  * Answers GET and HEAD with a representation: validators, Cache-Control, content negotiation
  * of br/gzip with Vary, and 304 for If-None-Match (which wins) or If-Modified-Since. Written on
- * node's own response, so that the router and the cached-hit path (answerCached) share it.
+ * node's own response, so that the router and the cached-hit path (answerCached) share it; the
+ * cached-hit path gives the route's own header fields as `before`.
  */
-export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, cacheControl: string): void {
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, cacheControl: string,
+  before: readonly string[] = []): void {
   const coding = chooseCoding(req);
-  res.setHeader('Vary', 'Accept-Encoding');
-  res.setHeader('Cache-Control', cacheControl);
-  res.setHeader('ETag', etagFor(rep.tag, coding));
-  if (rep.lastModified) res.setHeader('Last-Modified', rep.lastModified.toUTCString());
-  if (notModified(req, rep)) {
-    res.statusCode = 304;
-    res.end();
-    return;
-  }
-  const body = encoded(rep, coding);
-  res.setHeader('Content-Type', rep.contentType);
-  if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
-  res.setHeader('Content-Length', String(body.length));
-  res.statusCode = 200;
-  res.end(req.method === 'HEAD' ? undefined : body);
+  const status = notModified(req, rep) ? 304 : 200;
+  const head = headFor(rep, coding, cacheControl, status);
+  res.writeHead(status, before.length ? [...before, ...head] : head);
+  res.end(status === 304 || req.method === 'HEAD' ? undefined : encoded(rep, coding));
 }
 
 /**
@@ -165,18 +179,21 @@ export interface CacheHooks {
 /** Node's OutgoingMessage#getRawHeaderNames (since 15.13), which its type declarations leave out. */
 type WithRawNames = ServerResponse & { getRawHeaderNames(): string[] };
 
-/** A route's headers as it set them (names as written), less those that belong to one request. */
-function routeHeaders(res: ServerResponse): Array<[string, OutgoingHttpHeader]> {
+/** A route's header fields as it set them (names as written, flat for writeHead), less those that belong to one request. */
+function routeHeaders(res: ServerResponse): string[] {
   return (res as WithRawNames).getRawHeaderNames()
     .filter((name) => name.toLowerCase() !== 'x-request-id')
-    .map((name) => [name, res.getHeader(name)!]);
+    .flatMap((name) => {
+      const value = res.getHeader(name)!;
+      return Array.isArray(value) ? value.flatMap((one) => [name, one]) : [name, String(value)];
+    });
 }
 
 /** What the cached-hit path keeps per URL: the cache key, Cache-Control and the route's own headers. */
 interface RememberedRoute {
   readonly key: string;
   readonly cacheControl: string;
-  readonly headers: ReadonlyArray<[string, OutgoingHttpHeader]>;
+  readonly headers: readonly string[];
 }
 
 /**
@@ -192,8 +209,18 @@ interface RememberedRoute {
 export function createCachedResponder(source: CacheSource, clock: () => Date, capacity = 1000, hooks: CacheHooks = {}) {
   const cache = new RepresentationCache(capacity);
   const routes = new Map<string, RememberedRoute>();
+  // The generation is read once per turn of the event loop (reading it is a system call): the requests
+  // answered in one turn arrived together, and are answered as of its start.
+  let generation: string | null = null;
+  const currentGeneration = () => {
+    if (generation === null) {
+      generation = source.generation();
+      setImmediate(() => { generation = null; });
+    }
+    return generation;
+  };
   const revalidate = (now: Date) => {
-    const dropped = cache.revalidate(source.generation(), now.getTime(), () => {
+    const dropped = cache.revalidate(currentGeneration(), now.getTime(), () => {
       const next = source.nextEmbargoLift(now);
       return next ? Date.parse(next) : Infinity;
     });
@@ -220,10 +247,11 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
   }
 
   /**
-   * Answers GET or HEAD of a remembered URL whose representation is cached, before any router;
-   * `before` runs first (the request's id). False, having written nothing, for anything else.
+   * Answers GET or HEAD of a remembered URL whose representation is cached, before any router, with
+   * the route's header fields and `requestId` as X-Request-Id. False, having written nothing, for
+   * anything else.
    */
-  function answerCached(req: IncomingMessage, res: ServerResponse, before: () => void): boolean {
+  function answerCached(req: IncomingMessage, res: ServerResponse, requestId: () => string): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const route = routes.get(req.url!);
     if (!route) return false;
@@ -232,9 +260,7 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     if (!rep) return false;
     hooks.hit?.(route.key);
     hooks.direct?.(route.key);
-    before();
-    for (const [name, value] of route.headers) res.setHeader(name, value);
-    sendRepresentation(req, res, rep, route.cacheControl);
+    sendRepresentation(req, res, rep, route.cacheControl, [...route.headers, 'X-Request-Id', requestId()]);
     return true;
   }
 

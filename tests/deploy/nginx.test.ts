@@ -161,6 +161,8 @@ describe.runIf(nginxAvailable)('Herold behind the nginx caching front of deploy/
     origin = `http://127.0.0.1:${originPort}`;
     herold = spawnCli(['serve'], environment(dir, originPort, {
       HEROLD_API_TOKENS: API_TOKEN, HEROLD_PRESS_TOKENS: PRESS_TOKEN, HEROLD_TRUST_PROXY: 'loopback',
+      // Every answer in the request log, the cached hits answered before the router (at debug) too.
+      HEROLD_LOG_LEVEL: 'debug',
     }), dir);
     await waitForOk(`${origin}/healthz`, 15_000, () => `herold: ${herold.stdout()}${herold.stderr()}`);
     const frontDir = mkdtempSync(path.join(tmpdir(), 'herold-nginx-'));
