@@ -10,11 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/open.js';
 import { createStore } from '../src/db/store.js';
-import { refreshSource } from '../src/ingest/refresh.js';
+import { refreshSource, type RefreshReport } from '../src/ingest/refresh.js';
 
 const COUNT = Number(process.env.BENCH_UPSTREAM_RELEASES ?? 5000);
 const PER_PAGE = 50;
@@ -74,7 +75,20 @@ function serveUpstream(count: number): void {
   server.listen(0, '127.0.0.1', () => parentPort!.postMessage((server.address() as AddressInfo).port));
 }
 
-async function main(): Promise<void> {
+/** One measured run: which source, which kind of run, and what it cost. */
+export interface RefreshRow {
+  readonly source: string;
+  readonly label: string;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly rows: number;
+  readonly report: RefreshReport;
+}
+
+const RUNS = [['first import', true], ['no-change refresh', false], ['no-change back-fill', true]] as const;
+
+/** Runs the chosen sources' chosen runs (all by default) against a fresh database; `each` sees every row as it is measured. */
+export async function runRefreshBench(sources?: readonly string[], runs?: readonly string[], each: (row: RefreshRow) => void = () => {}): Promise<RefreshRow[]> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { count: COUNT } });
   const port = await new Promise<number>((resolve) => worker.once('message', resolve));
   const upstream = `http://127.0.0.1:${port}`;
@@ -94,9 +108,9 @@ async function main(): Promise<void> {
     const db = openDatabase(config.databaseFile);
     const store = createStore(db);
     const changes = db.prepare('SELECT total_changes()').pluck();
-    console.log(`Herold refresh benchmark — node ${process.version}, upstream of ${COUNT} releases on 127.0.0.1`);
-    for (const source of config.sources) {
-      for (const [label, backfill] of [['first import', true], ['no-change refresh', false], ['no-change back-fill', true]] as const) {
+    const rowsMeasured: RefreshRow[] = [];
+    for (const source of config.sources.filter((candidate) => !sources || sources.includes(candidate.id))) {
+      for (const [label, backfill] of RUNS.filter(([name]) => !runs || runs.includes(name))) {
         const requestsBefore = await requestsSoFar();
         const rowsBefore = changes.get() as number;
         const start = performance.now();
@@ -106,16 +120,26 @@ async function main(): Promise<void> {
         // Every run writes source_state three times (lease taken, counts, lease given back) and one row of run
         // history; the rest is release data (with what SQLite's triggers and the search index write for it).
         const rows = (changes.get() as number) - rowsBefore - 4;
-        console.log(`${source.id.padEnd(10)} ${label.padEnd(19)}: ${seconds.toFixed(2)} s, ${requests} requests, `
-          + `${rows} rows written (${report.new} new, ${report.changed} changed, ${report.unchanged} unchanged, ${report.rejected.length} rejected)`);
+        const row = { source: source.id, label, seconds, requests, rows, report };
+        rowsMeasured.push(row);
+        each(row);
       }
     }
     db.close();
+    return rowsMeasured;
   } finally {
     await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (isMainThread) await main();
-else serveUpstream((workerData as { count: number }).count);
+async function main(): Promise<void> {
+  console.log(`Herold refresh benchmark — node ${process.version}, upstream of ${COUNT} releases on 127.0.0.1`);
+  await runRefreshBench(undefined, undefined, ({ source, label, seconds, requests, rows, report }) => {
+    console.log(`${source.padEnd(10)} ${label.padEnd(19)}: ${seconds.toFixed(2)} s, ${requests} requests, `
+      + `${rows} rows written (${report.new} new, ${report.changed} changed, ${report.unchanged} unchanged, ${report.rejected.length} rejected)`);
+  });
+}
+
+if (!isMainThread) serveUpstream((workerData as { count: number }).count);
+else if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -8,7 +8,7 @@ import type { Media, Probe, ReleaseInput } from '../model.js';
 import { htmlToText, sanitizeBody, stripXmlForbidden } from '../text.js';
 import { createLimiter, decodeText, fetchUpstream, userAgent, type FetchOptions, type FetchResult } from './fetch.js';
 import { parseFeedSource, type FeedSourceSettings } from './feed-source.js';
-import { parseListing, parseReleasePage, type HtmlSiteSettings } from './html-site.js';
+import type { HtmlSiteSettings } from './html-site.js';
 import { parseMarkdownRelease } from './markdown.js';
 import { mirrorBodyImages, mirrorImage, probeUrl } from './probe.js';
 import { parseTextRelease } from './text-release.js';
@@ -108,6 +108,8 @@ function forgetValidators(run: Run, url: string): void {
 }
 
 async function collectHtml(run: Run): Promise<Collected> {
+  // The HTML parser (cheerio, some 30 MB in memory) is loaded by the first website refresh, not by every process that serves.
+  const { parseListing, parseReleasePage } = await import('./html-site.js');
   const settings = settingsOf<HtmlSiteSettings & { max_pages?: number; recheck?: number }>(run.source);
   const maxPages = run.options.backfill ? (settings.max_pages ?? 10000) : 1;
   const links: string[] = [];

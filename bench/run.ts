@@ -1,0 +1,374 @@
+/**
+ * `npm run bench`: Herold against the runtime's limit, in one run.
+ *
+ * For each dataset size (BENCH_SIZES, default 1000,10000,100000 releases, made by bench/dataset.ts
+ * and kept in bench/.cache/), it starts Herold as shipped (`herold serve`) and a bare node:http
+ * server answering with the very bytes and headers Herold answered (bench/baseline.ts), both on CPU
+ * 0, and loads each target from CPU 1 with wrk (or autocannon) at 50 connections, in BENCH_ROUNDS
+ * interleaved rounds of BENCH_SECONDS each; medians are reported, Herold's as a ratio to the
+ * baseline's. It also measures cold renders (a fresh cache: query, render, hash), resident memory
+ * with every feed warm, and the first import of a 5,000-release upstream, then checks the targets of
+ * bench/README.md. The table is printed and written to bench/results/ (git-ignored). Asserts nothing
+ * in tests: figures are read by people.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openDatabase } from '../src/db/open.js';
+import { createStore, type Store } from '../src/db/store.js';
+import { createFeedBody } from '../src/feeds/handler.js';
+import { datasetDir, TOPICS } from './dataset.js';
+import { CLIENT, load, type LoadResult } from './load.js';
+import { runRefreshBench } from './refresh.js';
+
+/** One recorded answer of Herold's, replayed by the baseline: the request and the response, body in base64. */
+export interface Recorded {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly status: number;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const CACHE = path.join(REPO, 'bench', '.cache');
+const RESULTS = path.join(REPO, 'bench', 'results');
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const CONNECTIONS = 50;
+const GZIP = { 'accept-encoding': 'gzip' };
+
+/** The targets of the issue's list: what readers, embeds and journalists ask for most. */
+interface Target {
+  readonly name: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  /** Counted against the ≥ 80 % target (cached feed responses and 304s). */
+  readonly cachedFeed: boolean;
+}
+
+function targets(releaseSlug: string, etag: string): Target[] {
+  const topic = TOPICS[0]!.toLowerCase();
+  return [
+    { name: 'feed, 50 items', path: '/feeds/all.rss?limit=50', headers: {}, cachedFeed: true },
+    { name: 'feed, 50 items, gzip', path: '/feeds/all.rss?limit=50', headers: GZIP, cachedFeed: true },
+    { name: 'feed, 50 items, 304', path: '/feeds/all.rss?limit=50', headers: { ...GZIP, 'if-none-match': etag }, cachedFeed: true },
+    { name: 'topic feed, gzip', path: `/feeds/topics/${topic}.atom`, headers: GZIP, cachedFeed: false },
+    { name: 'search feed, gzip', path: '/feeds/all.rss?q=Haltestelle', headers: GZIP, cachedFeed: false },
+    { name: 'release page, gzip', path: `/releases/${releaseSlug}`, headers: GZIP, cachedFeed: false },
+    { name: '/api/v1/headlines, gzip', path: '/api/v1/headlines', headers: GZIP, cachedFeed: false },
+    { name: '/embed.js, gzip', path: '/embed.js', headers: GZIP, cachedFeed: false },
+  ];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Server on CPU 0, client and this process on CPU 1, when the machine has two and taskset is there. */
+const PIN = os.availableParallelism() >= 2 && !spawnSync('taskset', ['-V']).error;
+if (PIN) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+
+/** The node options `npm start` (and the Dockerfile) run Herold with, so that it is measured as shipped. */
+const NODE_OPTIONS = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(' ').filter((word) => word.startsWith('--'));
+
+function startProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const command = PIN ? 'taskset' : process.execPath;
+  const argv = PIN ? ['-c', '0', process.execPath, ...args] : args;
+  return spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  child.kill('SIGTERM');
+  await closed;
+}
+
+/** A GET over a fresh connection: status, headers and body. */
+function get(port: number, urlPath: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: urlPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const flat: Record<string, string> = {};
+        for (let i = 0; i < res.rawHeaders.length; i += 2) flat[res.rawHeaders[i]!] = res.rawHeaders[i + 1]!;
+        resolve({ status: res.statusCode!, headers: flat, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitForPort(child: ChildProcess, pattern: RegExp, what: string): Promise<number> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${output}`)), 30_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = pattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('close', (code) => reject(new Error(`${what} exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Resident memory of a process, in MB (Linux). */
+function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Every feed of the dataset (all, each topic, each department, each format) and the main pages. */
+function everyFeedAndPage(store: Store, now: Date): string[] {
+  const scopes = ['/feeds/all', ...store.listTopics(now).map((topic) => `/feeds/topics/${topic.slug}`),
+    ...store.listDepartments(now).map((department) => `/feeds/departments/${department.slug}`)];
+  return [...scopes.flatMap((scope) => ['rss', 'atom', 'json'].map((format) => `${scope}.${format}`)), '/', '/feeds', '/feeds.opml', '/embed.js',
+    '/embed/headlines', '/api/v1/headlines'];
+}
+
+/** Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1. */
+async function coldCosts(config: Config, store: Store, paths: Record<string, string>, samples: number): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const [name, urlPath] of Object.entries(paths)) {
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const app = createApp({ config, store, log: () => {} });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const port = (server.address() as AddressInfo).port;
+      const start = performance.now();
+      const answer = await get(port, urlPath, GZIP);
+      times.push(performance.now() - start);
+      if (answer.status !== 200) throw new Error(`${urlPath}: status ${answer.status}`);
+      await new Promise((resolve) => server.close(resolve));
+    }
+    result[name] = median(times);
+  }
+  return result;
+}
+
+/** Cold render of a 50-item feed in each format: query, render and hash, no HTTP, no compression. */
+function coldRenders(config: Config, store: Store, samples: number): Record<string, { median: number; p95: number; bytes: number }> {
+  const body = createFeedBody(config, store);
+  const now = new Date();
+  const result: Record<string, { median: number; p95: number; bytes: number }> = {};
+  for (const format of ['rss', 'atom', 'json']) {
+    const url = `${config.baseUrl}/feeds/all.${format}?limit=50`;
+    const bytes = body(url, now).body.length;
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const start = performance.now();
+      body(url, now);
+      times.push(performance.now() - start);
+    }
+    result[format] = { median: median(times), p95: percentile(times, 0.95), bytes };
+  }
+  return result;
+}
+
+interface SizeReport {
+  readonly size: number;
+  readonly cold: Record<string, { median: number; p95: number; bytes: number }>;
+  readonly coldHttp: Record<string, number>;
+  readonly load: Record<string, { herold: LoadResult; baseline: LoadResult; bytes: number }>;
+  readonly residentMb: { warm: number; afterLoad: number };
+}
+
+async function measureSize(size: number, log: (line: string) => void): Promise<SizeReport> {
+  const dir = datasetDir(CACHE, size, log);
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config = loadConfig({ HEROLD_DATA_DIR: dir, HEROLD_BASE_URL: baseUrl, HEROLD_LOG_LEVEL: 'silent' }, dir);
+  const db = openDatabase(config.databaseFile);
+  const store = createStore(db);
+  const now = new Date();
+  const middle = store.newestReleases({ kind: 'all' }, { now, limit: 1, offset: Math.floor(size / 2) })[0]!;
+  const cold = coldRenders(config, store, 60);
+  log(`${size}: cold render ${Object.entries(cold).map(([format, figure]) => `${format} ${figure.median.toFixed(2)} ms`).join(', ')}`);
+
+  const herold = startProcess([...NODE_OPTIONS, path.join(REPO, 'dist', 'src', 'cli.js'), 'serve'], {
+    ...process.env, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: baseUrl,
+    HEROLD_RATE_LIMIT_API: '0', HEROLD_RATE_LIMIT_SEARCH: '0', NODE_ENV: 'production',
+  });
+  const recordedFile = path.join(dir, 'recorded.json');
+  let baseline: ChildProcess | null = null;
+  try {
+    await waitForPort(herold, /listening on [\d.]+:(\d+)/, 'herold serve');
+    // Every feed and page warm, then the memory they hold.
+    for (const urlPath of everyFeedAndPage(store, now)) {
+      const answer = await get(port, urlPath, GZIP);
+      if (answer.status !== 200) throw new Error(`${urlPath}: status ${answer.status}`);
+    }
+    const warm = residentMb(herold.pid!);
+    const etag = (await get(port, '/feeds/all.rss?limit=50', GZIP)).headers.ETag!;
+    const list = targets(middle.slug, etag);
+    const coldHttp = await coldCosts(config, store, Object.fromEntries(list.filter((target) => !target.headers['if-none-match'])
+      .map((target) => [target.name.replace(/, gzip$/, ''), target.path])), 15);
+
+    // What the baseline replays: Herold's own answer to each target, less what node writes itself.
+    const recorded: Recorded[] = [];
+    for (const target of list) {
+      const answer = await get(port, target.path, target.headers);
+      const { Date: _date, Connection: _connection, 'Keep-Alive': _keepAlive, ...responseHeaders } = answer.headers;
+      recorded.push({ url: target.path, headers: target.headers, status: answer.status, responseHeaders, body: answer.body.toString('base64') });
+    }
+    writeFileSync(recordedFile, JSON.stringify(recorded));
+    baseline = startProcess([path.join(HERE, 'baseline.js'), recordedFile], process.env);
+    const baselinePort = await waitForPort(baseline, /^(\d+)$/m, 'baseline');
+    for (const [index, target] of list.entries()) {
+      const replay = await get(baselinePort, target.path, target.headers);
+      if (!replay.body.equals(Buffer.from(recorded[index]!.body, 'base64'))) throw new Error(`baseline differs from Herold at ${target.path}`);
+    }
+
+    const runs = new Map<string, { herold: LoadResult[]; baseline: LoadResult[] }>(list.map((target) => [target.name, { herold: [], baseline: [] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of list) {
+        // Interleaved, and the order within a pair alternates, so that drift in the machine hits both alike.
+        const order = round % 2 === 0 ? (['herold', 'baseline'] as const) : (['baseline', 'herold'] as const);
+        for (const which of order) {
+          const result = await load({
+            url: `http://127.0.0.1:${which === 'herold' ? port : baselinePort}${target.path}`,
+            headers: target.headers, connections: CONNECTIONS, seconds: SECONDS,
+          });
+          runs.get(target.name)![which].push(result);
+        }
+      }
+      log(`${size}: round ${round + 1} of ${ROUNDS} done`);
+    }
+    const afterLoad = residentMb(herold.pid!);
+    const pick = (results: LoadResult[]): LoadResult => ({
+      requestsPerSecond: median(results.map((result) => result.requestsPerSecond)),
+      p50Ms: median(results.map((result) => result.p50Ms)),
+      p99Ms: median(results.map((result) => result.p99Ms)),
+      failures: results.reduce((sum, result) => sum + result.failures, 0),
+    });
+    const loadReport = Object.fromEntries(list.map((target, index) => [target.name, {
+      herold: pick(runs.get(target.name)!.herold), baseline: pick(runs.get(target.name)!.baseline),
+      bytes: Buffer.from(recorded[index]!.body, 'base64').length,
+    }]));
+    return { size, cold, coldHttp, load: loadReport, residentMb: { warm, afterLoad } };
+  } finally {
+    if (baseline) await stopProcess(baseline);
+    await stopProcess(herold);
+    db.close();
+    rmSync(recordedFile, { force: true });
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => row[index]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const lines: string[] = [];
+  const print = (line = '') => {
+    lines.push(line);
+    console.log(line);
+  };
+  const progress = (line: string) => console.error(`  … ${line}`);
+  mkdirSync(CACHE, { recursive: true });
+  print(`# Herold benchmark, ${started.toISOString()}`);
+  print();
+  print(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load: ${CLIENT}, ${CONNECTIONS} connections, `
+    + `${ROUNDS} interleaved rounds × ${SECONDS} s per target and server, medians; ${PIN ? 'servers on CPU 0, client on CPU 1' : 'not pinned'}.`);
+  const reports: SizeReport[] = [];
+  for (const size of SIZES) reports.push(await measureSize(size, progress));
+
+  for (const report of reports) {
+    print();
+    print(`## ${report.size.toLocaleString('en')} releases`);
+    print();
+    print(table(['target', 'bytes', 'Herold req/s', 'baseline req/s', 'ratio', 'Herold p50 / p99 ms', 'baseline p99 ms', 'failures'],
+      Object.entries(report.load).map(([name, { herold, baseline, bytes }]) => [
+        name, String(bytes), herold.requestsPerSecond.toFixed(0), baseline.requestsPerSecond.toFixed(0),
+        `${((herold.requestsPerSecond / baseline.requestsPerSecond) * 100).toFixed(0)} %`,
+        `${herold.p50Ms.toFixed(2)} / ${herold.p99Ms.toFixed(2)}`, baseline.p99Ms.toFixed(2), String(herold.failures + baseline.failures),
+      ])));
+    print();
+    print(`cold render, 50 items (query, render, hash): ${Object.entries(report.cold)
+      .map(([format, figure]) => `${format} ${figure.median.toFixed(2)} ms (p95 ${figure.p95.toFixed(2)}, ${figure.bytes} bytes)`).join('; ')}`);
+    print(`cold request, fresh cache, gzip: ${Object.entries(report.coldHttp).map(([name, ms]) => `${name} ${ms.toFixed(2)} ms`).join('; ')}`);
+    print(`resident memory: ${report.residentMb.warm.toFixed(0)} MB with every feed warm, ${report.residentMb.afterLoad.toFixed(0)} MB after the load`);
+  }
+
+  const refresh = await runRefreshBench(['feed'], ['first import']);
+  print();
+  print(`refresh: ${refresh.map((row) => `${row.source} ${row.label}: ${row.seconds.toFixed(2)} s, ${row.requests} request(s), ${row.report.new} new`).join('; ')}`);
+
+  // The targets (bench/README.md).
+  const largest = reports.at(-1)!;
+  const smallest = reports[0]!;
+  const checks: Array<[string, boolean, string]> = [];
+  const cachedRatios = Object.entries(largest.load).filter(([name]) => name.startsWith('feed, 50 items'))
+    .map(([name, { herold, baseline }]) => [name, herold.requestsPerSecond / baseline.requestsPerSecond] as const);
+  checks.push(['cached feed responses and 304s ≥ 80 % of the baseline', cachedRatios.every(([, ratio]) => ratio >= 0.8),
+    cachedRatios.map(([name, ratio]) => `${name} ${(ratio * 100).toFixed(0)} %`).join(', ')]);
+  const p99s = reports.flatMap((report) => Object.entries(report.load).map(([name, { herold }]) => [`${report.size}: ${name}`, herold.p99Ms] as const));
+  const worstP99 = p99s.reduce((worst, entry) => (entry[1] > worst[1] ? entry : worst));
+  checks.push(['p99 latency at 50 connections < 20 ms', worstP99[1] < 20, `worst ${worstP99[1].toFixed(2)} ms (${worstP99[0]})`]);
+  if (largest !== smallest) {
+    const costRatios = [
+      ...Object.keys(largest.cold).map((format) => [`cold ${format}`, largest.cold[format]!.median / smallest.cold[format]!.median] as const),
+      ...Object.keys(largest.coldHttp).map((name) => [`cold ${name}`, largest.coldHttp[name]! / smallest.coldHttp[name]!] as const),
+      ...Object.keys(largest.load).map((name) => [`served ${name}`, smallest.load[name]!.herold.requestsPerSecond / largest.load[name]!.herold.requestsPerSecond] as const),
+    ];
+    const worst = costRatios.reduce((max, entry) => (entry[1] > max[1] ? entry : max));
+    checks.push([`cost flat (within 20 %) from ${smallest.size} to ${largest.size} releases`, costRatios.every(([, ratio]) => ratio <= 1.2),
+      `worst ${worst[0]}: × ${worst[1].toFixed(2)}`]);
+  }
+  checks.push([`resident memory < 150 MB with ${largest.size} releases, every feed warm`, largest.residentMb.warm < 150 && largest.residentMb.afterLoad < 150,
+    `${largest.residentMb.warm.toFixed(0)} MB warm, ${largest.residentMb.afterLoad.toFixed(0)} MB after load`]);
+  const slowestCold = Object.entries(largest.cold).reduce((max, entry) => (entry[1].median > max[1].median ? entry : max));
+  checks.push(['cold render of a 50-item feed < 3 ms', slowestCold[1].median < 3, `slowest ${slowestCold[0]} ${slowestCold[1].median.toFixed(2)} ms`]);
+  const failures = reports.reduce((sum, report) => sum + Object.values(report.load).reduce((inner, { herold }) => inner + herold.failures, 0), 0);
+  checks.push(['no failed request under load', failures === 0, `${failures} failed`]);
+  print();
+  print('## Targets');
+  print();
+  for (const [what, met, figures] of checks) print(`- ${met ? 'met' : 'NOT MET'}: ${what} — ${figures}`);
+
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  writeFileSync(path.join(RESULTS, `${stamp}.md`), `${lines.join('\n')}\n`);
+  writeFileSync(path.join(RESULTS, `${stamp}.json`), `${JSON.stringify({ started, client: CLIENT, rounds: ROUNDS, seconds: SECONDS, reports, refresh, checks }, null, 2)}\n`);
+  console.error(`written to ${path.relative(REPO, path.join(RESULTS, `${stamp}.md`))}`);
+}
+
+await main();
