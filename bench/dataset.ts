@@ -30,7 +30,7 @@ const WORDS = ('die der das und in den von zu mit sich auf für ist im dem nicht
   + 'Energie Klimaschutz Bäume Pflanzungen Wasser Abwasser Müllabfuhr Wertstoffhof Termine Sprechstunde Antrag Formular online').split(' ');
 
 /** A small deterministic generator (mulberry32): the same seed gives the same releases on every machine. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -2,12 +2,12 @@
 /// <reference lib="dom.iterable" />
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadSamples } from '../../src/samples.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { listenOnLoopback } from '../helpers/cli.js';
 
 const CHROMIUM = process.env.HEROLD_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.resolve(import.meta.dirname, '../../test-output/screenshots');
@@ -22,10 +22,6 @@ let heroldUrl: string;
 let hostUrl: string;
 let browser: Browser;
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 /** A page on the host site: two widgets and an iframe, plus host styles that must not reach them. */
 function hostPage(): string {
@@ -43,7 +39,7 @@ describe.runIf(available)('in a real browser (Chromium)', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     herold = createServer();
-    heroldUrl = await listen(herold);
+    heroldUrl = await listenOnLoopback(herold);
     t = createTestApp({ env: { HEROLD_BASE_URL: heroldUrl, HEROLD_CONFIG: path.join(DATA, 'herold.json') } });
     await loadSamples(t.store, { samplesDir: t.config.samplesDir, mediaDir: t.config.mediaDir, baseUrl: heroldUrl });
     herold.on('request', t.app);
@@ -51,7 +47,7 @@ describe.runIf(available)('in a real browser (Chromium)', () => {
       if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(hostPage());
       else res.writeHead(404).end();
     });
-    hostUrl = await listen(host);
+    hostUrl = await listenOnLoopback(host);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

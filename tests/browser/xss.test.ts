@@ -2,10 +2,10 @@
 /// <reference lib="dom.iterable" />
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CHUNKS, ingestCorpus, INGRESSES, PAYLOADS, type Corpus } from '../security/xss-corpus.js';
+import { listenOnLoopback } from '../helpers/cli.js';
 
 /*
  * The XSS corpus (tests/fixtures/xss/payloads.json), ingested through files, feeds, a website and the
@@ -28,10 +28,6 @@ let heroldUrl: string;
 let hostUrl: string;
 let browser: Browser;
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function closeServer(server: Server | undefined): Promise<void> {
   server?.closeAllConnections();
@@ -213,7 +209,7 @@ async function showAll(context: BrowserContext, urls: readonly string[]): Promis
 describe.runIf(available)('the XSS corpus in Chromium', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     herold = createServer();
-    heroldUrl = await listen(herold);
+    heroldUrl = await listenOnLoopback(herold);
     corpus = await ingestCorpus({ baseUrl: heroldUrl });
     herold.on('request', corpus.t.app);
     host = createServer((req, res) => {
@@ -221,7 +217,7 @@ describe.runIf(available)('the XSS corpus in Chromium', { timeout: 90_000 }, () 
       else if (req.url === '/kontrolle') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(CONTROL_PAGE);
       else res.writeHead(204).end();
     });
-    hostUrl = await listen(host);
+    hostUrl = await listenOnLoopback(host);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

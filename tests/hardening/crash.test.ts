@@ -1,36 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
-import { kill, requireBuild, spawnCli, type Run } from '../helpers/cli.js';
-import { startUpstream, type Upstream } from '../helpers/upstream.js';
+import { random } from '../../bench/dataset.js';
+import { cleanUpAfterEach, requireBuild, spawnCli } from '../helpers/cli.js';
+import { startUpstream } from '../helpers/upstream.js';
 import { largeFeedHandler, largeTitle, writeReleaseFiles } from './large-upstream.js';
 
-const runs: Run[] = [];
-const dirs: string[] = [];
-const upstreams: Upstream[] = [];
+const { runs, dirs, upstreams } = cleanUpAfterEach();
 
 beforeAll(requireBuild);
-
-afterEach(async () => {
-  for (const run of runs.splice(0)) await kill(run);
-  for (const upstream of upstreams.splice(0)) await upstream.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A seeded generator (mulberry32): kill moments that look random but are the same in every run of the suite. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -201,11 +182,11 @@ describe('kill -9 during a large refresh or import, then a restart', () => {
     const folder = dataFolder({ sources: [
       { id: 'gross', type: 'feed', schedule: '0 * * * *', url: `${upstream.url}/feed.xml`, max_bytes: 50 * 1024 * 1024 },
     ] });
-    const random = seeded(0x4865726f);
+    const chance = random(0x4865726f);
     const refresh = ['refresh', '--source', 'gross'];
     // The upstream grows by 1,500 releases a round: the second killed run finds the first round's releases committed.
     size = 1500;
-    await crashRound({ args: refresh, sourceId: 'gross', folder, point: { after: Math.round(random() * 1500) }, total: size });
+    await crashRound({ args: refresh, sourceId: 'gross', folder, point: { after: Math.round(chance() * 1500) }, total: size });
     size = 3000;
     await crashRound({ args: refresh, sourceId: 'gross', folder, point: { writing: true }, total: size });
     expect(titles(folder.file)).toEqual(Array.from({ length: 3000 }, (_, index) => largeTitle(index)));
@@ -214,11 +195,11 @@ describe('kill -9 during a large refresh or import, then a restart', () => {
   test('an import of a large folder, killed inside its writing transaction and at a seeded moment: the database opens intact, keeps what was committed, the next import completes', { timeout: 90_000 }, async () => {
     const folder = dataFolder({ sources: [] });
     const files = path.join(folder.dir, 'eingang');
-    const random = seeded(0x696d706f);
+    const chance = random(0x696d706f);
     writeReleaseFiles(files, 400);
     await crashRound({ args: ['import', files], sourceId: 'import', folder, point: { writing: true }, total: 400 });
     writeReleaseFiles(files, 800);
-    await crashRound({ args: ['import', files], sourceId: 'import', folder, point: { after: Math.round(random() * 1000) }, total: 800 });
+    await crashRound({ args: ['import', files], sourceId: 'import', folder, point: { after: Math.round(chance() * 1000) }, total: 800 });
     expect(titles(folder.file)).toEqual(Array.from({ length: 800 }, (_, index) => largeTitle(index)));
   });
 });

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { afterEach } from 'vitest';
+import type { Upstream } from './upstream.js';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 /** The command line as shipped: compiled by `npm run build`, which `npm test` runs first. */
@@ -91,4 +94,21 @@ export function environment(dir: string, port: number | null, extra: Record<stri
     HEROLD_RATE_LIMIT_API: '0', HEROLD_RATE_LIMIT_SEARCH: '0',
     ...(port === null ? {} : { PORT: String(port) }), ...extra,
   };
+}
+
+/** What a test file starts (command-line runs, fixture upstreams, folders): each is ended or removed after every test. */
+export function cleanUpAfterEach(): { runs: Run[]; dirs: string[]; upstreams: Upstream[] } {
+  const started = { runs: [] as Run[], dirs: [] as string[], upstreams: [] as Upstream[] };
+  afterEach(async () => {
+    for (const run of started.runs.splice(0)) await kill(run);
+    for (const upstream of started.upstreams.splice(0)) await upstream.close();
+    for (const dir of started.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return started;
+}
+
+/** Starts a server on a free port of 127.0.0.1; resolves to its base URL. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

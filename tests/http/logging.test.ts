@@ -1,22 +1,14 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { dataDir, environment, freePort, kill, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
-import { startUpstream, status, type Upstream } from '../helpers/upstream.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { cleanUpAfterEach, dataDir, environment, freePort, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
+import { startUpstream, status } from '../helpers/upstream.js';
 import { until } from '../helpers/wait.js';
 
-const runs: Run[] = [];
-const dirs: string[] = [];
-const upstreams: Upstream[] = [];
+const { runs, dirs, upstreams } = cleanUpAfterEach();
 
 beforeAll(requireBuild);
-
-afterEach(async () => {
-  for (const run of runs.splice(0)) await kill(run);
-  for (const upstream of upstreams.splice(0)) await upstream.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 const PRESS_TOKEN = 'press-token-9f8e7d6c5b4a3210';
 const API_TOKEN = 'author-token-0123456789abcdef';
