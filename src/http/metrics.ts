@@ -57,11 +57,19 @@ export function createMetrics() {
     name: 'herold_cache_direct_hits_total', help: 'Cache hits answered before the router (routes whose answer depends only on URL and data).',
     registers: [registry],
   });
+  // The instruments of each (method, route, status), looked up by prom-client once: the label sets are few.
+  const series = new Map<string, { duration: { observe(value: number): void }; requests: { inc(): void } }>();
   function observe(method: string, path: string, status: number, seconds: number): void {
     const label = methods.has(method) ? method : 'other';
     const route = routeLabel(path);
-    duration.observe({ method: label, route }, seconds);
-    requests.inc({ method: label, route, status: String(status) });
+    const key = `${label} ${route} ${status}`;
+    let instruments = series.get(key);
+    if (!instruments) {
+      instruments = { duration: duration.labels({ method: label, route }), requests: requests.labels({ method: label, route, status: String(status) }) };
+      series.set(key, instruments);
+    }
+    instruments.duration.observe(seconds);
+    instruments.requests.inc();
   }
 
   return {

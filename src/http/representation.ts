@@ -40,14 +40,27 @@ function quality(header: string, coding: string): number {
 }
 
 /** Brotli, then gzip, whichever the client rates higher; brotli wins a tie (it is smaller). */
-function chooseCoding(req: IncomingMessage): Coding {
-  const header = req.headers['accept-encoding'];
-  if (!header) return 'identity';
+function codingOf(header: string): Coding {
   const br = quality(header, 'br');
   const gzip = quality(header, 'gzip');
   if (br > 0 && br >= gzip) return 'br';
   if (gzip > 0) return 'gzip';
   return 'identity';
+}
+
+/** The choice for each Accept-Encoding value seen (clients send few different ones), at most 200 kept. */
+const codings = new Map<string, Coding>();
+
+function chooseCoding(req: IncomingMessage): Coding {
+  const header = req.headers['accept-encoding'];
+  if (!header) return 'identity';
+  let coding = codings.get(header);
+  if (coding === undefined) {
+    coding = codingOf(header);
+    if (codings.size >= 200) codings.clear();
+    codings.set(header, coding);
+  }
+  return coding;
 }
 
 function encoded(rep: Representation, coding: Coding): Buffer {
