@@ -12,7 +12,7 @@ export type { Logger } from 'pino';
  * The service's logger: one JSON object per line with an ISO time and the level's name. Errors and worse
  * go to stderr, everything else to stdout.
  */
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'herold', pid: process.pid, hostname: hostname() },
@@ -65,7 +65,7 @@ const PREFIX = randomBytes(4).toString('hex');
 let counter = 0;
 
 /** A new request id, unique within this process and very likely across processes. */
-export function nextRequestId(): string {
+function nextRequestId(): string {
   counter = counter >= Number.MAX_SAFE_INTEGER ? 1 : counter + 1;
   return `${PREFIX}-${counter.toString(36)}`;
 }
@@ -76,11 +76,6 @@ const SANE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function incomingRequestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SANE_ID.test(given) ? given : nextRequestId();
-}
-
-/** The id of a request that went through the request log (set as `req.id`, answered as `X-Request-Id`). */
-export function requestId(req: IncomingMessage): string {
-  return String(req.id);
 }
 
 /** Query parameters whose values never reach the log (the embargoed feed takes `?token=`). */
@@ -120,7 +115,7 @@ export interface RequestEntry {
 }
 
 /** The level of a request's line: 5xx error, 4xx warn, else info. */
-export function requestLevel(status: number): Level {
+function requestLevel(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 

@@ -8,7 +8,7 @@ import type { RunCoordinator } from 'node-cron';
 const require = createRequire(import.meta.url);
 
 /** Every key Herold sets in Redis starts with this; give each deployment its own Redis database (`redis://host/2`). */
-export const KEY_PREFIX = 'herold:';
+const KEY_PREFIX = 'herold:';
 
 /** How long a claim may wait for the first connection, and for Redis's answer. */
 const CONNECT_WAIT_MS = 1000;

@@ -1,20 +1,18 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, kill, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
+import { cleanUpAfterEach, freePort, requireBuild, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { dataDir, environment, rawClient, until, type RawClient } from './server-helpers.js';
 
-const runs: Run[] = [];
-const dirs: string[] = [];
+const { runs, dirs } = cleanUpAfterEach();
 const sockets: RawClient[] = [];
 
 beforeAll(requireBuild);
 
-afterEach(async () => {
+// Registered after the clean-up, so run before it: the sockets go before the servers they talk to.
+afterEach(() => {
   for (const client of sockets.splice(0)) client.socket.destroy();
-  for (const run of runs.splice(0)) await kill(run);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const TOKEN = 'press-office-token-0123456789';

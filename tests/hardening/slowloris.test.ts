@@ -1,18 +1,15 @@
-import { rmSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { freePort, kill, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
+import { cleanUpAfterEach, freePort, requireBuild, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { dataDir, environment, rawClient, type RawClient } from './server-helpers.js';
 
-const runs: Run[] = [];
-const dirs: string[] = [];
+const { runs, dirs } = cleanUpAfterEach();
 const sockets: RawClient[] = [];
 
 beforeAll(requireBuild);
 
-afterEach(async () => {
+// Registered after the clean-up, so run before it: the sockets go before the servers they talk to.
+afterEach(() => {
   for (const client of sockets.splice(0)) client.socket.destroy();
-  for (const run of runs.splice(0)) await kill(run);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 const HEADERS_TIMEOUT_MS = 1500;
