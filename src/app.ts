@@ -50,7 +50,8 @@ export function createApp(deps: AppDeps) {
  * Builds the Express app and the service's request listener. The listener answers a cached hit of a
  * route that allows it (feeds, lists, release pages, embeds: see createCachedResponder) before
  * Express, with the headers that route set, its own request id, metrics and a log line at debug level;
- * everything else goes to the app. Express costs some 150–250 µs per request; a cached feed hit
+ * search and the headlines API after the client's rate limit, applied by the router's own limiters.
+ * Everything else goes to the app. Express costs some 150–250 µs per request; a cached feed hit
  * costs a few µs this way.
  */
 export function createHerold({ config, store, clock = () => new Date(), log = (line) => console.error(line), nextRun = () => null, websub, metrics = createMetrics(), logger = lineLogger(log), refreshSignal }: AppDeps) {
@@ -64,7 +65,8 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
   app.use(requestLogging(logger));
   // Behind a proxy or caching front, the client address is the forwarded one (rate limits, logs).
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
-  app.use(rateLimits(config, { logger, onLimited: metrics.recordRateLimited }));
+  const limits = rateLimits(config, { logger, onLimited: metrics.recordRateLimited });
+  app.use(limits);
   metrics.observeStore(store, clock);
   app.get('/metrics', metrics.handler);
 
@@ -143,19 +145,49 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
   app.use(notFoundHandler);
   app.use(errorHandler());
 
+  /** What Express does for every request before its router (app.handle): its request and response on node's. */
+  const asExpress = (req: IncomingMessage, res: ServerResponse): [Request, Response] => {
+    const expressReq = Object.setPrototypeOf(Object.assign(req, { res, originalUrl: req.url, baseUrl: '' }), app.request) as Request;
+    const expressRes = Object.setPrototypeOf(Object.assign(res, { req }), app.response) as Response;
+    expressRes.locals ??= Object.create(null) as Response['locals'];
+    return [expressReq, expressRes];
+  };
+
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
-    let id = '';
-    const answered = respond.answerCached(req, res, () => (id = incomingRequestId(req)));
-    if (!answered) {
+    const hit = respond.cachedHit(req);
+    if (!hit) {
       app(req, res);
       return;
     }
-    const ms = performance.now() - started;
-    const query = req.url!.indexOf('?');
-    metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
-    // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
-    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
+    const id = incomingRequestId(req);
+    const finished = () => {
+      const ms = performance.now() - started;
+      const query = req.url!.indexOf('?');
+      metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
+      // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
+      logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress },
+        res.statusCode < 400 ? 'debug' : undefined);
+    };
+    if (!hit.route.rateLimited) {
+      respond.sendHit(req, res, hit, id);
+      finished();
+      return;
+    }
+    // Search and the read API: the client's rate limit first, by the router's own limiters, on a response
+    // that carries what the router's would before them (security headers, the request id).
+    const [expressReq, expressRes] = asExpress(req, res);
+    expressRes.setHeader('X-Request-Id', id);
+    securityHeaders(expressReq, expressRes, () => {});
+    let routed = false;
+    void limits(expressReq, expressRes, (error?: unknown) => {
+      if (error === undefined) respond.sendHit(req, res, hit, id);
+      else {
+        // The limiter failed: the router answers (and logs) as it would any other request.
+        routed = true;
+        app(req, res);
+      }
+    }).then(() => { if (!routed) finished(); });
   };
   return { app, listener };
 }

@@ -62,7 +62,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
       const list = headlineList(config, store, headlines, now);
       const body = { items: list.items, feed: list.feedUrl, title: list.title, html_url: list.htmlUrl };
       return representation(JSON.stringify(body), JSON_TYPE, list.lastModified);
-    });
+    }, { fast: 'rate-limited' });
   });
 
   router.get('/embed/headlines', (req: Request, res: Response) => {

@@ -137,8 +137,8 @@ export function createFeedHandler(config: Config, store: Store, respond: CachedR
     const key = `feed:${target.kind}/${target.kind === 'all' ? '' : target.slug}.${format}${feedQueryString(query)}`;
     res.set('Link', websubLinks(hub, feedUrl(config, target, format, query)));
     try {
-      // A search feed is rate-limited per client: only plain feeds let cached hits skip the router.
-      respond(req, res, key, cacheControl, (now) => build(resolve(target), format, query, now), { fast: query.q === null });
+      // A search feed is rate-limited per client: its cached hits skip the router after the limit.
+      respond(req, res, key, cacheControl, (now) => build(resolve(target), format, query, now), { fast: query.q === null || 'rate-limited' });
     } catch (error) {
       // A feed that does not exist announces no hub.
       res.removeHeader('Link');

@@ -71,14 +71,15 @@ export function rateLimits(config: Config, deps: RateLimitDeps) {
     : null;
   const search = searchPerMinute > 0 ? limiter('search', searchPerMinute, 'of search from this address', addressKey, deps) : null;
 
-  return (req: Request, res: Response, next: NextFunction): void => {
+  // Settles once the request went on (next) or was answered 429: the cached-hit path waits for it (app.ts).
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const path = req.path.toLowerCase();
     if (api && author && path.startsWith('/api/v1/')) {
       const token = validToken(req, tokens);
       if (token) tokenOf.set(req, token);
-      void (token ? author : api)(req, res, next);
+      await (token ? author : api)(req, res, next);
     } else if (search && (path === '/search' || path === '/search/' || (path.startsWith('/feeds/') && req.query.q !== undefined))) {
-      void search(req, res, next);
+      await search(req, res, next);
     } else {
       next();
     }

@@ -192,32 +192,52 @@ export interface CacheHooks {
 /** Node's OutgoingMessage#getRawHeaderNames (since 15.13), which its type declarations leave out. */
 type WithRawNames = ServerResponse & { getRawHeaderNames(): string[] };
 
-/** A route's header fields as it set them (names as written, flat for writeHead), less those that belong to one request. */
-function routeHeaders(res: ServerResponse): string[] {
+/** Header fields that belong to one request: its id, and the rate limit's count (set again for each request). */
+const PER_REQUEST = new Set(['x-request-id', 'ratelimit', 'ratelimit-policy']);
+
+/** A route's header fields as it set them (names as written), less those that belong to one request. */
+function routeFields(res: ServerResponse): Array<readonly [string, string | string[]]> {
   return (res as WithRawNames).getRawHeaderNames()
-    .filter((name) => name.toLowerCase() !== 'x-request-id')
-    .flatMap((name) => {
+    .filter((name) => !PER_REQUEST.has(name.toLowerCase()))
+    .map((name) => {
       const value = res.getHeader(name)!;
-      return Array.isArray(value) ? value.flatMap((one) => [name, one]) : [name, String(value)];
+      return [name, Array.isArray(value) ? value : String(value)] as const;
     });
 }
 
-/** What the cached-hit path keeps per URL: the cache key, Cache-Control and the route's own headers. */
+/** What the cached-hit path keeps per URL: the cache key, Cache-Control, the route's own headers, and whether it is rate-limited. */
 interface RememberedRoute {
   readonly key: string;
   readonly cacheControl: string;
+  /** The route's header fields, a name with several values once per value: flat, as writeHead takes them. */
   readonly headers: readonly string[];
+  /** The same by name, for a response that has fields already (setHeader would keep only one of several values in writeHead). */
+  readonly fields: ReadonlyArray<readonly [string, string | string[]]>;
+  readonly rateLimited: boolean;
 }
+
+/** A request the cache can answer without the router: the remembered route of its URL and the cached representation. */
+export interface CachedHit {
+  readonly route: RememberedRoute;
+  readonly rep: Representation;
+}
+
+/**
+ * Which routes' cached hits may skip the router: `true` when the answer depends on nothing but the
+ * URL and the data; `'rate-limited'` when the client's rate limit must be applied first (search, the
+ * read API), which the caller of cachedHit does before sendHit.
+ */
+export type FastPath = boolean | 'rate-limited';
 
 /**
  * Serves derived documents from one cache: a hit costs no query, no render and no compression;
  * any write to the data, or the lifting of an embargo, drops every entry.
  *
- * A route may let its cached hits skip the router (`fast`): its answer then depends on nothing but
- * the URL and the data, and it has no per-request rules (rate limits, tokens). The URL is remembered
- * with the cache key and the headers the route set, and `answerCached` answers the next request
- * for that exact URL from the cache with the same headers and the same sendRepresentation. Whatever
- * drops the cache forgets the URLs too, so the first request after a change goes the whole way.
+ * A route may let its cached hits skip the router (`fast`, see FastPath): it has no per-request rules
+ * but, for `'rate-limited'` routes, the rate limit. The URL is remembered with the cache key and the
+ * headers the route set; `cachedHit` finds the next request for that exact URL and `sendHit` answers
+ * it from the cache with the same headers and the same sendRepresentation. Whatever drops the cache
+ * forgets the URLs too, so the first request after a change goes the whole way.
  */
 export function createCachedResponder(source: CacheSource, clock: () => Date, capacity = 1000, hooks: CacheHooks = {}) {
   const cache = new RepresentationCache(capacity);
@@ -241,7 +261,7 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
   };
 
   function respond(req: Request, res: Response, key: string, cacheControl: string, build: (now: Date) => Representation,
-    options: { readonly fast?: boolean } = {}): void {
+    options: { readonly fast?: FastPath } = {}): void {
     const now = clock();
     revalidate(now);
     let rep = cache.get(key);
@@ -253,31 +273,42 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     }
     if (options.fast && (req.method === 'GET' || req.method === 'HEAD')) {
       routes.delete(req.originalUrl);
-      routes.set(req.originalUrl, { key, cacheControl, headers: routeHeaders(res) });
+      const fields = routeFields(res);
+      const headers = fields.flatMap(([name, value]) => Array.isArray(value) ? value.flatMap((one) => [name, one]) : [name, value]);
+      routes.set(req.originalUrl, { key, cacheControl, headers, fields, rateLimited: options.fast === 'rate-limited' });
       if (routes.size > capacity) routes.delete(routes.keys().next().value!);
     }
     sendRepresentation(req, res, rep, cacheControl);
   }
 
-  /**
-   * Answers GET or HEAD of a remembered URL whose representation is cached, before any router, with
-   * the route's header fields and `requestId` as X-Request-Id. False, having written nothing, for
-   * anything else.
-   */
-  function answerCached(req: IncomingMessage, res: ServerResponse, requestId: () => string): boolean {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  /** The cached answer of a GET or HEAD of a remembered URL, or null (nothing is written either way). */
+  function cachedHit(req: IncomingMessage): CachedHit | null {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return null;
     const route = routes.get(req.url!);
-    if (!route) return false;
+    if (!route) return null;
     revalidate(clock());
     const rep = cache.get(route.key);
-    if (!rep) return false;
-    hooks.hit?.(route.key);
-    hooks.direct?.(route.key);
-    sendRepresentation(req, res, rep, route.cacheControl, [...route.headers, 'X-Request-Id', requestId()]);
-    return true;
+    return rep ? { route, rep } : null;
   }
 
-  return Object.assign(respond, { answerCached });
+  /**
+   * Answers a request with a cached hit: the route's header fields and `requestId` as X-Request-Id,
+   * added for a rate-limited route to those its limiter set on the response.
+   */
+  function sendHit(req: IncomingMessage, res: ServerResponse, hit: CachedHit, requestId: string): void {
+    const { route, rep } = hit;
+    hooks.hit?.(route.key);
+    hooks.direct?.(route.key);
+    if (!route.rateLimited) {
+      sendRepresentation(req, res, rep, route.cacheControl, [...route.headers, 'X-Request-Id', requestId]);
+      return;
+    }
+    for (const [name, value] of route.fields) res.setHeader(name, value);
+    res.setHeader('X-Request-Id', requestId);
+    sendRepresentation(req, res, rep, route.cacheControl);
+  }
+
+  return Object.assign(respond, { cachedHit, sendHit });
 }
 
 /** Answers a request from the cache, building the representation on a miss. */

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Scope } from '../db/store.js';
 import { badRequest, HttpError, notFound, singleParam } from '../http/errors.js';
-import { representation } from '../http/representation.js';
+import { representation, type FastPath } from '../http/representation.js';
 import type { Term } from '../model.js';
 import { stripXmlForbidden } from '../text.js';
 import type { PageDeps } from './deps.js';
@@ -70,9 +70,9 @@ export function listRoutes({ config, store, respond }: PageDeps): Router {
 
   /**
    * respond() with an HTML 404 page for a 404 raised while building (unknown slug, page past the end);
-   * `fast` for the lists (not search, which is rate-limited per client).
+   * the lists' cached hits skip the router; search's after the client's rate limit.
    */
-  function respondPage(req: Request, res: Response, key: string, build: (now: Date) => string, fast = true): void {
+  function respondPage(req: Request, res: Response, key: string, build: (now: Date) => string, fast: FastPath = true): void {
     try {
       respond(req, res, key, cacheControl, (now) => representation(build(now), contentType, null), { fast });
     } catch (error) {
@@ -133,7 +133,7 @@ export function listRoutes({ config, store, respond }: PageDeps): Router {
       const pages = pageCount(total);
       if (page > pages) throw notFound(`These results have ${pages} page(s).`);
       return renderListPage(config, { scope, query: text, releases, total, page, pages, topics: [], departments: [] });
-    }, false);
+    }, 'rate-limited');
   });
 
   return router;

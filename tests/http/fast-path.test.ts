@@ -73,7 +73,9 @@ afterEach(() => s.close());
 describe('cached hits before the router', () => {
   const urls = ['/feeds/all.rss', '/feeds/all.atom?limit=2', '/feeds/all.json?page=1&limit=1', '/feeds/topics/verkehr.rss',
     '/feeds/departments/fachbereich-mobilitaet.atom', '/feeds', '/feeds.opml', '/', '/topics/verkehr', '/releases/mitteilung-2',
-    '/embed.js', '/embed/headlines?limit=2', '/sitemap.xml', '/robots.txt'];
+    '/embed.js', '/embed/headlines?limit=2', '/sitemap.xml', '/robots.txt',
+    // Rate-limited (the limits are off here; see below): the short way after the limit.
+    '/feeds/all.rss?q=Baustelle', '/search?q=Baustelle', '/api/v1/headlines?limit=2'];
   const variants: Array<Record<string, string>> = [{}, { 'Accept-Encoding': 'gzip' }, { 'Accept-Encoding': 'br;q=1, gzip;q=0.5' }];
 
   test.each(urls)('%s: the same status, headers and bytes as through Express, in every coding, for 304 and HEAD', async (url) => {
@@ -125,8 +127,8 @@ describe('cached hits before the router', () => {
     expect((await request(s.listener).get('/feeds/all.rss')).text).toContain('Gesperrt bis Mittag');
   });
 
-  test('search, the APIs, writes, errors and redirects never take the short way', async () => {
-    const urls = ['/feeds/all.rss?q=Baustelle', '/search?q=Baustelle', '/api/v1/headlines', '/api/v1/releases', '/oembed?url=' + encodeURIComponent(`${BASE_URL}/releases/mitteilung-1`),
+  test('the releases API, writes, errors and redirects never take the short way', async () => {
+    const urls = ['/api/v1/releases', '/oembed?url=' + encodeURIComponent(`${BASE_URL}/releases/mitteilung-1`),
       '/feeds/all.rss?limit=0', '/feeds/nowhere.rss', '/releases/unbekannt', '/healthz'];
     for (const url of urls) {
       const first = await request(s.listener).get(url);
@@ -139,6 +141,31 @@ describe('cached hits before the router', () => {
 });
 
 describe('rate limits stay in force', () => {
+  const limitedUrls = ['/feeds/all.rss?q=Baustelle', '/search?q=Baustelle', '/api/v1/headlines?limit=2'];
+
+  test.each(limitedUrls)('%s: counted and limited on the short way as through Express, 429 alike', async (url) => {
+    const env = { HEROLD_RATE_LIMIT_SEARCH: '3', HEROLD_RATE_LIMIT_API: '3' };
+    const [short, routed] = [start(env), start(env)];
+    try {
+      const answers = async (agent: () => request.Test) => {
+        const seenAnswers = [];
+        for (let i = 0; i < 5; i++) seenAnswers.push(await raw(agent()));
+        return seenAnswers;
+      };
+      const direct = await answers(() => request(short.listener).get(url).set('Accept-Encoding', 'gzip'));
+      const viaExpress = await answers(() => request(routed.app).get(url).set('Accept-Encoding', 'gzip'));
+      expect(direct.map((res) => res.status)).toEqual([200, 200, 200, 429, 429]);
+      expect(direct.map((res) => /r=(\d+)/.exec(res.headers.ratelimit!)?.[1])).toEqual(['2', '1', '0', '0', '0']);
+      // The second and third were answered from the cache before the router, the 429s by the limiter there.
+      expect(await directHits(short.metrics)).toBe(2);
+      expect(await directHits(routed.metrics)).toBe(0);
+      for (let i = 0; i < direct.length; i++) expect(seen(direct[i]!)).toEqual(seen(viaExpress[i]!));
+    } finally {
+      short.close();
+      routed.close();
+    }
+  });
+
   test('a search feed asked again and again is limited, though plain feeds are answered directly', async () => {
     const limited = start({ HEROLD_RATE_LIMIT_SEARCH: '2' });
     try {
@@ -146,7 +173,8 @@ describe('rate limits stay in force', () => {
       for (let i = 0; i < 3; i++) statuses.push((await request(limited.listener).get('/feeds/all.rss?q=Baustelle')).status);
       expect(statuses).toEqual([200, 200, 429]);
       for (let i = 0; i < 3; i++) await request(limited.listener).get('/feeds/all.rss').expect(200);
-      expect(await directHits(limited.metrics)).toBe(2);
+      // One search hit and two plain hits took the short way.
+      expect(await directHits(limited.metrics)).toBe(3);
     } finally {
       limited.close();
     }
