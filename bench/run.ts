@@ -222,7 +222,8 @@ async function measureSize(size: number, log: (line: string) => void): Promise<S
 
   const herold = startProcess([...NODE_OPTIONS, path.join(REPO, 'dist', 'src', 'cli.js'), 'serve'], {
     ...process.env, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: baseUrl,
-    HEROLD_RATE_LIMIT_API: '0', HEROLD_RATE_LIMIT_SEARCH: '0', NODE_ENV: 'production',
+    // The rate limits stay on (their cost is measured), at the highest limit, which one client's load stays under.
+    HEROLD_RATE_LIMIT_API: '999999', HEROLD_RATE_LIMIT_SEARCH: '999999', NODE_ENV: 'production',
   });
   const recordedFile = path.join(dir, 'recorded.json');
   let baseline: ChildProcess | null = null;

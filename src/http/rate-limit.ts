@@ -34,6 +34,33 @@ function validToken(req: Request, tokens: readonly string[]): string | null {
   return match && matchesAnyToken(match[1]!, tokens) ? match[1]! : null;
 }
 
+/**
+ * Stands in for the response when the limits are applied to a request answered before the router
+ * (app.ts, a cached hit of search or the headlines API): records the header fields the limiter sets,
+ * and whether it refused the request. A refused request then goes to the router, whose limiter counts
+ * it again (it is over the limit either way: the client sees the same) and answers the 429.
+ */
+class LimitProbe {
+  readonly headersSent = false;
+  readonly writableEnded = false;
+  refused = false;
+  readonly fields: string[] = [];
+
+  setHeader(name: string, value: string | number): this {
+    this.fields.push(name, String(value));
+    return this;
+  }
+
+  append(name: string, value: string): this {
+    return this.setHeader(name, value);
+  }
+
+  getHeader(name: string): string | undefined {
+    const at = this.fields.findLastIndex((field, index) => index % 2 === 0 && field.toLowerCase() === name.toLowerCase());
+    return at === -1 ? undefined : this.fields[at + 1];
+  }
+}
+
 function limiter(name: LimiterName, limit: number, what: string, key: (req: Request) => string, deps: RateLimitDeps): RateLimitRequestHandler {
   return rateLimit({
     windowMs: WINDOW_MS,
@@ -45,6 +72,10 @@ function limiter(name: LimiterName, limit: number, what: string, key: (req: Requ
     keyGenerator: (req) => key(req),
     logger: deps.logger,
     handler: (req, res) => {
+      if ((res as unknown) instanceof LimitProbe) {
+        (res as unknown as LimitProbe).refused = true;
+        return;
+      }
       deps.onLimited?.(name);
       const retry = String(res.getHeader('Retry-After') ?? Math.ceil(WINDOW_MS / 1000));
       sendProblem(req, res, new HttpError(429, 'Too Many Requests',
@@ -71,8 +102,7 @@ export function rateLimits(config: Config, deps: RateLimitDeps) {
     : null;
   const search = searchPerMinute > 0 ? limiter('search', searchPerMinute, 'of search from this address', addressKey, deps) : null;
 
-  // Settles once the request went on (next) or was answered 429: the cached-hit path waits for it (app.ts).
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  const middleware = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const path = req.path.toLowerCase();
     if (api && author && path.startsWith('/api/v1/')) {
       const token = validToken(req, tokens);
@@ -84,4 +114,20 @@ export function rateLimits(config: Config, deps: RateLimitDeps) {
       next();
     }
   };
+
+  /**
+   * Applies the limits to a request that does not go through the router (see LimitProbe): the
+   * RateLimit header fields to answer with, flat as writeHead takes them, or null when the request
+   * is over its limit (or the limiter failed) and the router must answer it. `req` is an Express
+   * request of its own.
+   */
+  async function probe(req: Request): Promise<string[] | null> {
+    const recorder = new LimitProbe();
+    let failed = false;
+    // The limiter passes an error on (a failing store) to next: the router then answers as it would.
+    await middleware(req, recorder as unknown as Response, (error?: unknown) => { failed = error !== undefined; });
+    return recorder.refused || failed ? null : recorder.fields;
+  }
+
+  return Object.assign(middleware, { probe });
 }

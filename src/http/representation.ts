@@ -195,13 +195,13 @@ type WithRawNames = ServerResponse & { getRawHeaderNames(): string[] };
 /** Header fields that belong to one request: its id, and the rate limit's count (set again for each request). */
 const PER_REQUEST = new Set(['x-request-id', 'ratelimit', 'ratelimit-policy']);
 
-/** A route's header fields as it set them (names as written), less those that belong to one request. */
-function routeFields(res: ServerResponse): Array<readonly [string, string | string[]]> {
+/** A route's header fields as it set them (names as written, flat for writeHead), less those that belong to one request. */
+function routeHeaders(res: ServerResponse): string[] {
   return (res as WithRawNames).getRawHeaderNames()
     .filter((name) => !PER_REQUEST.has(name.toLowerCase()))
-    .map((name) => {
+    .flatMap((name) => {
       const value = res.getHeader(name)!;
-      return [name, Array.isArray(value) ? value : String(value)] as const;
+      return Array.isArray(value) ? value.flatMap((one) => [name, one]) : [name, String(value)];
     });
 }
 
@@ -211,8 +211,6 @@ interface RememberedRoute {
   readonly cacheControl: string;
   /** The route's header fields, a name with several values once per value: flat, as writeHead takes them. */
   readonly headers: readonly string[];
-  /** The same by name, for a response that has fields already (setHeader would keep only one of several values in writeHead). */
-  readonly fields: ReadonlyArray<readonly [string, string | string[]]>;
   readonly rateLimited: boolean;
 }
 
@@ -273,9 +271,7 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     }
     if (options.fast && (req.method === 'GET' || req.method === 'HEAD')) {
       routes.delete(req.originalUrl);
-      const fields = routeFields(res);
-      const headers = fields.flatMap(([name, value]) => Array.isArray(value) ? value.flatMap((one) => [name, one]) : [name, value]);
-      routes.set(req.originalUrl, { key, cacheControl, headers, fields, rateLimited: options.fast === 'rate-limited' });
+      routes.set(req.originalUrl, { key, cacheControl, headers: routeHeaders(res), rateLimited: options.fast === 'rate-limited' });
       if (routes.size > capacity) routes.delete(routes.keys().next().value!);
     }
     sendRepresentation(req, res, rep, cacheControl);
@@ -291,21 +287,11 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     return rep ? { route, rep } : null;
   }
 
-  /**
-   * Answers a request with a cached hit: the route's header fields and `requestId` as X-Request-Id,
-   * added for a rate-limited route to those its limiter set on the response.
-   */
-  function sendHit(req: IncomingMessage, res: ServerResponse, hit: CachedHit, requestId: string): void {
-    const { route, rep } = hit;
-    hooks.hit?.(route.key);
-    hooks.direct?.(route.key);
-    if (!route.rateLimited) {
-      sendRepresentation(req, res, rep, route.cacheControl, [...route.headers, 'X-Request-Id', requestId]);
-      return;
-    }
-    for (const [name, value] of route.fields) res.setHeader(name, value);
-    res.setHeader('X-Request-Id', requestId);
-    sendRepresentation(req, res, rep, route.cacheControl);
+  /** Answers a request with a cached hit: the route's header fields, `extra` ones, and `requestId` as X-Request-Id. */
+  function sendHit(req: IncomingMessage, res: ServerResponse, hit: CachedHit, requestId: string, extra: readonly string[] = []): void {
+    hooks.hit?.(hit.route.key);
+    hooks.direct?.(hit.route.key);
+    sendRepresentation(req, res, hit.rep, hit.route.cacheControl, [...hit.route.headers, ...extra, 'X-Request-Id', requestId]);
   }
 
   return Object.assign(respond, { cachedHit, sendHit });

@@ -166,6 +166,25 @@ describe('rate limits stay in force', () => {
     }
   });
 
+  test('a client with a valid API token is counted in its token\'s bucket on the short way too', async () => {
+    const token = 'fast-path-token-0123456789abcdef';
+    const limited = start({ HEROLD_RATE_LIMIT_API: '2', HEROLD_API_TOKENS: token });
+    try {
+      const ask = (headers: Record<string, string> = {}) => request(limited.listener).get('/api/v1/headlines?limit=2').set(headers);
+      const withToken = [];
+      for (let i = 0; i < 4; i++) withToken.push(await ask({ Authorization: `Bearer ${token}` }));
+      expect(withToken.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+      expect(withToken.map((res) => /^"author"; r=(\d+); t=\d+$/.exec(res.headers.ratelimit!)?.[1])).toEqual(['19', '18', '17', '16']);
+      expect(await directHits(limited.metrics)).toBe(3);
+      // A wrong token is no token: the address's bucket, short way or not.
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await ask({ Authorization: 'Bearer wrong' })).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      limited.close();
+    }
+  });
+
   test('a search feed asked again and again is limited, though plain feeds are answered directly', async () => {
     const limited = start({ HEROLD_RATE_LIMIT_SEARCH: '2' });
     try {
