@@ -57,6 +57,8 @@ export interface Release {
   readonly status: ReleaseStatus;
   /** When any stored field last changed (including status): drives Last-Modified. */
   readonly changedAt: string;
+  /** The store's hash of the content readers see (store.contentHash): with changedAt, it names one version. */
+  readonly contentHash: string;
 }
 
 /** What a source or the authoring API hands to the store: a release before it has an id. */

@@ -349,6 +349,7 @@ export function createStore(db: Database) {
       embargoUntil: row.embargo_until,
       status: row.status,
       changedAt: row.changed_at,
+      contentHash: row.content_hash,
     }));
   }
 

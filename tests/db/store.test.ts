@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { migrations } from '../../src/db/migrations.js';
 import { openDatabase } from '../../src/db/open.js';
-import { createStore, type Store } from '../../src/db/store.js';
+import { contentHash, createStore, type Store } from '../../src/db/store.js';
 import type { Contact, Media, Release, ReleaseInput } from '../../src/model.js';
 
 interface Opened {
@@ -314,6 +314,7 @@ describe('a release round-trips', () => {
       embargoUntil: '2026-06-03T09:00:00.000Z',
       status: 'published',
       changedAt: T0.toISOString(),
+      contentHash: contentHash(input),
     };
     expect(store.releaseByGuid(input.guid)).toEqual(expected);
     expect(store.releaseById(result!.id)).toEqual(expected);
@@ -331,7 +332,7 @@ describe('a release round-trips', () => {
       id: result!.id, guid: 'minimal-1', slug: 'kurz', sourceId: 'api', sourceRef: null, title: 'Kurz', subtitle: null,
       bodyHtml: '<p>Kurz.</p>', bodyText: 'Kurz.', language: 'de', organisation: null, department: null, contact: null,
       topics: [], places: [], images: [], attachments: [], publishedAt: '2026-11-01T07:00:00.000Z', updatedAt: null,
-      embargoUntil: null, status: 'published', changedAt: T0.toISOString(),
+      embargoUntil: null, status: 'published', changedAt: T0.toISOString(), contentHash: expect.any(String),
     });
   });
 });

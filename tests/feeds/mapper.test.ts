@@ -12,7 +12,7 @@ const release: Release = {
   id: 1, guid: 'tag:lindenau.example,2026:m-1', slug: 'mitteilung', sourceId: 'files', sourceRef: 'a.txt', title: 'Mitteilung',
   subtitle: null, bodyHtml: '<p>Text.</p>', bodyText: 'Text.', language: 'de', organisation: 'Stadt Lindenau', department: null,
   contact: null, topics: [], places: [], attachments: [], publishedAt: '2026-11-20T09:00:00.000Z', updatedAt: null,
-  embargoUntil: null, status: 'published', changedAt: '2026-11-20T09:00:00.000Z',
+  embargoUntil: null, status: 'published', changedAt: '2026-11-20T09:00:00.000Z', contentHash: 'mitteilung',
   images: [
     media('kommunales-Integrationszentrum_1'),
     media('/media/bild.png', { mime: 'image/png', bytes: 100, width: 4, height: 3 }),

@@ -270,6 +270,7 @@ describe('releaseMeta (pure)', () => {
     bodyHtml: '<p>Die Brücke ist fertig.</p>', bodyText: 'Die Brücke ist fertig.', language: 'de', organisation: null,
     department: null, contact: null, topics: [], places: [], images: [], attachments: [],
     publishedAt: '2026-03-02T08:30:00.000Z', updatedAt: null, embargoUntil: null, status: 'published', changedAt: '2026-03-02T08:30:00.000Z',
+    contentHash: 'bruecke',
   };
 
   test('drops empty values: no section, no tags, no image size without a measurement, no twitter:site', () => {

@@ -14,7 +14,7 @@ const RELEASE: Release = {
   contact: null, topics: [{ slug: 'verkehr', name: 'Verkehr' }, { slug: 'baustellen', name: 'Baustellen' }], places: [],
   images: [media('https://bilder.lindenau.example/bruecke.jpg', { caption: 'Die Brücke', credit: '© Stadt' })], attachments: [],
   publishedAt: '2026-11-20T09:30:00.000Z', updatedAt: '2026-11-23T15:45:00.000Z', embargoUntil: null, status: 'published',
-  changedAt: '2026-11-23T15:45:00.000Z',
+  changedAt: '2026-11-23T15:45:00.000Z', contentHash: 'bruecke',
 };
 
 function revision(previous: Record<string, unknown>, id = 1): Revision {
