@@ -50,6 +50,48 @@ export interface FeedSite {
   readonly site: SiteConfig;
   /** The WebSub hub the feeds announce (atom:link rel="hub", JSON Feed `hubs`); none when absent. */
   readonly hub?: string;
+  /** Items rendered before, kept for the next renders (see ItemCache); without it every item is rendered. */
+  readonly items?: ItemCache;
+}
+
+/**
+ * Rendered items kept from one render to the next, as UTF-8 bytes. An item's text depends on its
+ * release alone (and on whether the feed is the journalists'), never on the feed or page it is in:
+ * after a write, the feeds are rendered again with only the changed releases' items made anew. Keyed
+ * by format, release id, last change and content hash; least recently used first out beyond `budget` bytes.
+ */
+export class ItemCache {
+  private readonly items = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly budget = 4 * 1024 * 1024) {}
+
+  get(key: string): Buffer | undefined {
+    const found = this.items.get(key);
+    if (found) {
+      this.items.delete(key);
+      this.items.set(key, found);
+    }
+    return found;
+  }
+
+  set(key: string, item: Buffer): void {
+    const old = this.items.get(key);
+    if (old) this.bytes -= old.length;
+    this.items.delete(key);
+    this.items.set(key, item);
+    this.bytes += item.length;
+    for (const [oldest, value] of this.items) {
+      if (this.bytes <= this.budget) break;
+      this.items.delete(oldest);
+      this.bytes -= value.length;
+    }
+  }
+
+  /** The bytes of all items kept. */
+  get size(): number {
+    return this.bytes;
+  }
 }
 
 const MEDIA_NS = 'http://search.yahoo.com/mrss/';
@@ -152,18 +194,6 @@ export function toEntry(release: Release, { baseUrl, site }: FeedSite, doc: Pick
 }
 
 /**
- * The `feed` package wraps titles in CDATA and escapes only the first "]]>" of a text; the ones
- * after it would end the section early. Split every later one the same way so the whole text
- * survives, and the document stays well-formed.
- */
-function guardCdata(text: string): string {
-  const first = text.indexOf(']]>');
-  if (first === -1) return text;
-  const head = text.slice(0, first + 3);
-  return head + text.slice(first + 3).replaceAll(']]>', ']]]]><![CDATA[>');
-}
-
-/**
  * A rendered document as pieces of text, each far below V8's large-object size: a string of 200 KB is
  * allocated in pages of its own and given back on the next collection, and touching fresh pages is
  * what costs most on a virtual machine. The pieces go into one Buffer without ever being one string.
@@ -181,27 +211,77 @@ function utf8(pieces: Pieces): Buffer {
 }
 
 /**
- * Release bodies (about 4 KB each) go into the `feed` package as short markers and are put in place
- * as pieces of their own once the package has written the document: its XML writer (xml-js) joins the
- * whole text again at every level of nesting, and the document with the bodies in it is large. The
- * markers contain U+0001, which `clean` removes from every text, so nothing else can look like one.
+ * Release bodies (about 4 KB each) and RSS titles go into the `feed` package as short markers and are put
+ * in place as pieces of their own once the package has written the document: its XML writer (xml-js)
+ * joins the whole text again at every level of nesting, and the document with the bodies in it is
+ * large; and with no title or body text in it, an item's end tag is found by its name (splitItems).
+ * The markers contain U+0001, which `clean` removes from every text, so nothing else can look like one.
  */
 function createBodies() {
   const bodies: string[] = [];
+  let restored = 0;
   return {
-    /** The marker standing for one body, to hand to the package as an item's content. */
+    /** The marker standing for one text, to hand to the package for a CDATA section. */
     defer(html: string): string {
       bodies.push(html);
       return `\u0001${bodies.length - 1}\u0001`;
     },
-    /** The document's pieces with every marker replaced by its body, escaped for the CDATA section the package wrote around it. */
+    /** A fragment's pieces with every marker replaced by its text, escaped for the CDATA section the package wrote around it. */
     restore(xml: string): Pieces {
       const parts = xml.split('\u0001');
-      if (parts.length !== bodies.length * 2 + 1) throw new Error('feeds: release bodies and their markers differ in number');
+      if (parts.length % 2 !== 1) throw new Error('feeds: a marker of a release text is cut in two');
       for (let index = 1; index < parts.length; index += 2) parts[index] = bodies[Number(parts[index])]!.replaceAll(']]>', ']]]]><![CDATA[>');
+      restored += (parts.length - 1) / 2;
       return parts;
     },
+    /** Throws unless every text deferred was put back. */
+    checkAllRestored(): void {
+      if (restored !== bodies.length) throw new Error('feeds: release texts and their markers differ in number');
+    },
   };
+}
+
+/** The cache key of a release's item in one format (see ItemCache). */
+function itemKey(format: FeedFormat, release: Release, doc: Pick<FeedDocument, 'embargoed'>): string {
+  return `${format}${doc.embargoed ? ':embargoed' : ''}:${release.id}:${release.changedAt}:${release.contentHash}`;
+}
+
+/**
+ * The items of a document: `missing` are the releases whose items the cache does not hold (in order),
+ * and `assemble` takes their items, made in that order, keeps them, and returns all items in order.
+ */
+function lookUpItems(format: FeedFormat, doc: FeedDocument, cache: ItemCache | undefined) {
+  const keys = doc.releases.map((release) => itemKey(format, release, doc));
+  const kept = keys.map((key) => cache?.get(key));
+  return {
+    missing: doc.releases.filter((_release, index) => kept[index] === undefined),
+    assemble(made: readonly Buffer[]): Buffer[] {
+      let next = 0;
+      return kept.map((item, index) => {
+        if (item) return item;
+        const fresh = made[next++]!;
+        cache?.set(keys[index]!, fresh);
+        return fresh;
+      });
+    },
+  };
+}
+
+/**
+ * Splits a document the `feed` package wrote into the text before its first item, each item (with the
+ * line break and indentation before it) and the text after the last, `count` items expected; with none,
+ * the items' place is before the line of `end` (the end tag of the element that holds them).
+ */
+function splitItems(xml: string, open: string, close: string, end: string, count: number): { head: string; items: string[]; tail: string } {
+  const parts = xml.split(close);
+  if (parts.length !== count + 1) throw new Error(`feeds: rendered ${open} elements and releases differ in number`);
+  if (count === 0) {
+    const at = xml.lastIndexOf('\n', xml.lastIndexOf(end));
+    return { head: xml.slice(0, at), items: [], tail: xml.slice(at) };
+  }
+  const first = parts[0]!.lastIndexOf('\n', parts[0]!.indexOf(open));
+  const items = parts.slice(0, count).map((part, index) => `${index === 0 ? part.slice(first) : part}${close}`);
+  return { head: parts[0]!.slice(0, first), items, tail: parts[count]! };
 }
 
 function baseFeed(doc: FeedDocument, { baseUrl, site, hub }: FeedSite, self: FeedFormat): Feed {
@@ -260,35 +340,49 @@ function mediaContent(item: Media): Record<string, unknown> {
   return inner;
 }
 
-/** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
-function renderRss(doc: FeedDocument, feedSite: FeedSite): Pieces {
-  const feed = baseFeed(doc, feedSite, 'rss');
-  const bodies = createBodies();
-  for (const entry of doc.releases.map((release) => toEntry(release, feedSite, doc))) {
-    const extensions: Extension[] = [{ name: 'dc:creator', objects: { _text: entry.author } }];
-    if (entry.media.length) {
-      // One <media:content> per file: an array is written as repeated elements.
-      extensions.push({ name: 'media:content', objects: entry.media.map(mediaContent) as unknown as Record<string, unknown> });
-    }
-    const enclosure = entry.media[0];
-    const item: Item = {
-      title: guardCdata(entry.title),
-      id: entry.guid,
-      guid: entry.guid,
-      link: entry.url,
-      date: entry.updated,
-      published: entry.published,
-      description: guardCdata(escapeHtml(entry.summary)),
-      content: entry.contentHtml && bodies.defer(entry.contentHtml),
-      category: entry.categories.map((category) => ({ name: category.name, domain: category.url })),
-      extensions,
-      ...(enclosure ? { enclosure: { url: enclosure.url, type: enclosure.mime!, length: enclosure.bytes! } } : {}),
-    };
-    feed.addItem(item);
+/** The RSS start tag, with every namespace an item may use: the package declares some only when an item it wrote needs them. */
+const RSS_ROOT = `<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="${DC_NS}" xmlns:content="${CONTENT_NS}" xmlns:media="${MEDIA_NS}">`;
+
+function withRssRoot(xml: string): string {
+  const at = xml.indexOf('<rss ');
+  if (at === -1) throw new Error('feeds: rendered document has no <rss> element');
+  return `${xml.slice(0, at)}${RSS_ROOT}${xml.slice(xml.indexOf('>', at) + 1)}`;
+}
+
+/** One RSS item: title and body as markers (createBodies). */
+function rssItem(entry: Entry, bodies: ReturnType<typeof createBodies>): Item {
+  const extensions: Extension[] = [{ name: 'dc:creator', objects: { _text: entry.author } }];
+  if (entry.media.length) {
+    // One <media:content> per file: an array is written as repeated elements.
+    extensions.push({ name: 'media:content', objects: entry.media.map(mediaContent) as unknown as Record<string, unknown> });
   }
-  return bodies.restore(withPageLinks(insertIntoRoot(feed.rss2(), 'rss', {
-    'xmlns:atom': 'http://www.w3.org/2005/Atom', 'xmlns:dc': DC_NS, 'xmlns:content': CONTENT_NS, 'xmlns:media': MEDIA_NS,
-  }), doc, 'rss'));
+  const enclosure = entry.media[0];
+  return {
+    title: entry.title && bodies.defer(entry.title),
+    id: entry.guid,
+    guid: entry.guid,
+    link: entry.url,
+    date: entry.updated,
+    published: entry.published,
+    // Escaped: the CDATA section the package writes around it then holds no "]]>".
+    description: escapeHtml(entry.summary),
+    content: entry.contentHtml && bodies.defer(entry.contentHtml),
+    category: entry.categories.map((category) => ({ name: category.name, domain: category.url })),
+    extensions,
+    ...(enclosure ? { enclosure: { url: enclosure.url, type: enclosure.mime!, length: enclosure.bytes! } } : {}),
+  };
+}
+
+/** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
+function renderRss(doc: FeedDocument, feedSite: FeedSite): Buffer[] {
+  const feed = baseFeed(doc, feedSite, 'rss');
+  const { missing, assemble } = lookUpItems('rss', doc, feedSite.items);
+  const bodies = createBodies();
+  for (const release of missing) feed.addItem(rssItem(toEntry(release, feedSite, doc), bodies));
+  const { head, items, tail } = splitItems(withRssRoot(feed.rss2()), '<item>', '</item>', '</channel>', missing.length);
+  const made = items.map((item) => utf8(bodies.restore(item)));
+  bodies.checkAllRestored();
+  return [utf8([withPageLinks(head, doc, 'rss')]), ...assemble(made), utf8([tail])];
 }
 
 /** RFC 6721: one at:deleted-entry per tombstone, after the entries. */
@@ -310,9 +404,10 @@ function atomEnclosures(entry: Entry): string {
 }
 
 /** Atom 1.0 (RFC 4287) with xml:lang, author, categories with term, self/alternate and enclosure links. */
-function renderAtom(doc: FeedDocument, feedSite: FeedSite): Pieces {
+function renderAtom(doc: FeedDocument, feedSite: FeedSite): Buffer[] {
   const feed = baseFeed(doc, feedSite, 'atom');
-  const entries = doc.releases.map((release) => toEntry(release, feedSite, doc));
+  const { missing, assemble } = lookUpItems('atom', doc, feedSite.items);
+  const entries = missing.map((release) => toEntry(release, feedSite, doc));
   const bodies = createBodies();
   for (const entry of entries) {
     feed.addItem({
@@ -328,11 +423,12 @@ function renderAtom(doc: FeedDocument, feedSite: FeedSite): Pieces {
       category: entry.categories.map((category) => ({ name: category.name, term: category.term, scheme: category.url.replace(/[^/]+$/, '') })),
     });
   }
-  // The package writes enclosure links with a type guessed from the file name; append measured ones per entry instead.
-  const parts = insertIntoRoot(feed.atom1(), 'feed', { 'xml:lang': feedSite.site.language, ...(doc.tombstones?.length ? { 'xmlns:at': TOMBSTONES_NS } : {}) }).split('</entry>');
-  if (parts.length !== entries.length + 1) throw new Error('feeds: Atom entries and releases differ in number');
-  const body = entries.map((entry, index) => `${parts[index]}${atomEnclosures(entry)}</entry>`).join('') + parts[entries.length];
-  return bodies.restore(withPageLinks(withTombstones(body, doc), doc, 'atom'));
+  const { head, items, tail } = splitItems(feed.atom1(), '<entry>', '</entry>', '</feed>', entries.length);
+  // The package writes enclosure links with a type guessed from the file name; measured ones go at the end of each entry instead.
+  const made = items.map((item, index) => utf8(bodies.restore(`${item.slice(0, -'</entry>'.length)}${atomEnclosures(entries[index]!)}</entry>`)));
+  bodies.checkAllRestored();
+  const root = insertIntoRoot(head, 'feed', { 'xml:lang': feedSite.site.language, ...(doc.tombstones?.length ? { 'xmlns:at': TOMBSTONES_NS } : {}) });
+  return [utf8([withPageLinks(root, doc, 'atom')]), ...assemble(made), utf8([withTombstones(tail, doc)])];
 }
 
 function dropEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
@@ -344,7 +440,7 @@ function dropEmpty<T extends Record<string, unknown>>(value: T): Partial<T> {
  * one piece: the feed without items (`items` is its last member), then the items, exactly the text
  * JSON.stringify makes of the whole.
  */
-function renderJson(doc: FeedDocument, feedSite: FeedSite): Pieces {
+function renderJson(doc: FeedDocument, feedSite: FeedSite): Buffer[] {
   const { baseUrl, site } = feedSite;
   const json = dropEmpty({
     version: 'https://jsonfeed.org/version/1.1',
@@ -360,9 +456,10 @@ function renderJson(doc: FeedDocument, feedSite: FeedSite): Pieces {
     next_url: doc.pages?.next?.json,
     items: [],
   });
-  const items = doc.releases.map((release) => {
+  const { missing, assemble } = lookUpItems('json', doc, feedSite.items);
+  const made = missing.map((release) => {
     const entry = toEntry(release, feedSite, doc);
-    return dropEmpty({
+    return utf8([JSON.stringify(dropEmpty({
       id: entry.guid,
       url: entry.url,
       title: entry.title,
@@ -383,18 +480,20 @@ function renderJson(doc: FeedDocument, feedSite: FeedSite): Pieces {
         : null,
       _press_contact: entry.contact ? dropEmpty({ ...entry.contact }) : null,
       _embargo: entry.embargoUntil ? { until: entry.embargoUntil.toISOString() } : null,
-    });
+    }))]);
   });
   const head = JSON.stringify(json);
   if (!head.endsWith('"items":[]}')) throw new Error('feeds: JSON Feed members out of order');
-  return [head.slice(0, -2), ...items.flatMap((item, index) => [index ? ',' : '', JSON.stringify(item)]), ']}'];
+  return [utf8([head.slice(0, -2)]), ...assemble(made).flatMap((item, index) => (index ? [COMMA, item] : [item])), utf8([']}'])];
 }
+
+const COMMA = Buffer.from(',');
 
 /** Renders one feed document in the requested format: its UTF-8 bytes. */
 export function renderFeed(format: FeedFormat, doc: FeedDocument, feedSite: FeedSite): Buffer {
   switch (format) {
-    case 'rss': return utf8(renderRss(doc, feedSite));
-    case 'atom': return utf8(renderAtom(doc, feedSite));
-    case 'json': return utf8(renderJson(doc, feedSite));
+    case 'rss': return Buffer.concat(renderRss(doc, feedSite));
+    case 'atom': return Buffer.concat(renderAtom(doc, feedSite));
+    case 'json': return Buffer.concat(renderJson(doc, feedSite));
   }
 }

@@ -4,7 +4,7 @@ import { HttpError, notFound } from '../http/errors.js';
 import { representation, sendRepresentation } from '../http/representation.js';
 import type { PageDeps } from '../pages/deps.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
 
 /** Embargoed releases are few; a journalist wants all of them at once. */
 const MAX_ITEMS = 100;
@@ -34,7 +34,8 @@ function isFormat(value: string): value is FeedFormat {
 export function embargoedFeedRoutes({ config, store, clock }: PageDeps): Router {
   const router = Router();
   const t = stringsFor(config.site.language);
-  const feedSite = { baseUrl: config.baseUrl, site: config.site };
+  // Rendered on every request (it is never cached): the items are kept across requests.
+  const feedSite = { baseUrl: config.baseUrl, site: config.site, items: new ItemCache(1024 * 1024) };
   // The token is not part of the feed's name: a document never repeats a secret it was asked with.
   const url = (format: FeedFormat) => `${config.baseUrl}/feeds/embargoed.${format}`;
 

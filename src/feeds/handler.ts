@@ -5,7 +5,7 @@ import { notFound } from '../http/errors.js';
 import { representation, type CachedResponder, type Representation } from '../http/representation.js';
 import type { Release } from '../model.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
 import { feedQueryString, parseFeedQuery, type FeedQuery } from './query.js';
 
 /** What a feed covers: everything, one topic or one department. */
@@ -65,7 +65,8 @@ export function websubLinks(hub: string, self: string): string[] {
 
 /** Store → document → bytes for one feed: the one code path behind serving and WebSub distribution alike. */
 function createFeedRenderer(config: Config, store: Store) {
-  const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config) };
+  // Items are kept across renders: after a write, a feed is rendered with only the changed releases' items made anew.
+  const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config), items: new ItemCache() };
 
   /** One page of a scope's list, newest first, and the number of releases in all its pages. */
   function page(scope: FeedScope, query: FeedQuery, now: Date): { releases: Release[]; total: number } {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { XMLParser } from 'fast-xml-parser';
-import { renderFeed, toEntry, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
+import { ItemCache, renderFeed, toEntry, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
 import type { Contact, Media, Release, Term } from '../../src/model.js';
 import { htmlToText, sanitizeBody, slugify } from '../../src/text.js';
 import { BASE_URL } from '../helpers/app.js';
@@ -45,7 +45,7 @@ const release: fc.Arbitrary<Release> = fc.record({
   const bodyHtml = sanitizeBody(body, 'https://presse.example/a/');
   return {
     ...rest, slug: slugify(rest.title) || 'mitteilung', sourceId: 'files', sourceRef: null,
-    bodyHtml, bodyText: htmlToText(bodyHtml), changedAt: rest.publishedAt,
+    bodyHtml, bodyText: htmlToText(bodyHtml), changedAt: rest.publishedAt, contentHash: 'generated',
   };
 });
 
@@ -83,6 +83,9 @@ describe('renderFeed over arbitrary release content', () => {
       const asXmlReads = bodies.map((body) => body.replace(/\r\n?/g, '\n'));
       const rss = xml.parse(text('rss', feed)).rss.channel.item ?? [];
       expect(rss.map((item: Record<string, unknown>) => cdata(item['content:encoded']))).toEqual(asXmlReads);
+      // RSS titles are CDATA too, and go in the same way as the bodies.
+      expect(rss.map((item: Record<string, unknown>) => cdata(item.title)))
+        .toEqual(feed.releases.map((release) => toEntry(release, feedSite, feed).title.replace(/\r\n?/g, '\n')));
       const atom = xml.parse(text('atom', feed)).feed.entry ?? [];
       expect(atom.map((entry: Record<string, unknown>) => cdata(entry.content))).toEqual(asXmlReads);
       const json = text('json', feed);
@@ -92,12 +95,67 @@ describe('renderFeed over arbitrary release content', () => {
   }, 30_000);
 });
 
+describe('items kept from earlier renders (ItemCache)', () => {
+  const formats: FeedFormat[] = ['rss', 'atom', 'json'];
+  // Ids are unique in the store; a release's item is kept by id, last change and content hash.
+  const withIds = (feed: FeedDocument): FeedDocument => ({ ...feed, releases: feed.releases.map((release, index) => ({ ...release, id: index + 1 })) });
+
+  test('a feed made with items kept from other feeds is byte for byte the feed made without', () => {
+    fc.assert(fc.property(doc.map(withIds), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), (feed, kept) => {
+      for (const format of formats) {
+        const fresh = renderFeed(format, feed, feedSite);
+        const items = new ItemCache();
+        // Some of its items were rendered before, in another feed, and in the other kind of feed (embargoed or not).
+        const other: FeedDocument = { ...feed, title: 'Stadt Lindenau – anders', releases: feed.releases.filter((_release, index) => kept[index]), pages: null };
+        renderFeed(format, other, { ...feedSite, items });
+        renderFeed(format, { ...feed, embargoed: !feed.embargoed }, { ...feedSite, items });
+        expect(renderFeed(format, feed, { ...feedSite, items }).equals(fresh)).toBe(true);
+        // Now every item is kept.
+        expect(renderFeed(format, feed, { ...feedSite, items }).equals(fresh)).toBe(true);
+      }
+    }), { numRuns: 150 });
+  }, 30_000);
+
+  const release = (id: number, title: string, changedAt: string, contentHash: string): Release => ({
+    id, guid: `tag:lindenau.example,2026:kept-${id}`, slug: `kept-${id}`, sourceId: 'files', sourceRef: null, title, subtitle: null,
+    bodyHtml: `<p>${title}</p>`, bodyText: title, language: 'de', organisation: null, department: null, contact: null, topics: [], places: [],
+    images: [], attachments: [], publishedAt: '2026-11-20T09:00:00.000Z', updatedAt: null, embargoUntil: null, status: 'published', changedAt, contentHash,
+  });
+  const feedOf = (releases: Release[]): FeedDocument => ({
+    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases,
+  });
+
+  test.each(formats)('%s: a release written again (a new change time, or new content at the same time) is rendered anew', (format) => {
+    const items = new ItemCache();
+    const first = release(1, 'Baustelle an der Brücke', '2026-11-20T09:00:00.000Z', 'a');
+    const second = release(2, 'Sperrung der Allee', '2026-11-20T09:00:00.000Z', 'b');
+    renderFeed(format, feedOf([first, second]), { ...feedSite, items });
+    for (const corrected of [{ ...release(1, 'Baustelle an der Brücke: berichtigt', '2026-11-21T09:00:00.000Z', 'c') },
+      { ...release(1, 'Baustelle an der Brücke: noch einmal', '2026-11-21T09:00:00.000Z', 'd') }]) {
+      const written = renderFeed(format, feedOf([corrected, second]), { ...feedSite, items });
+      expect(written.toString('utf8')).toContain(corrected.title);
+      expect(written.equals(renderFeed(format, feedOf([corrected, second]), feedSite))).toBe(true);
+    }
+  });
+
+  test('the items kept stay within the budget, least recently used out first, and the feeds are the same', () => {
+    const items = new ItemCache(6_000);
+    const releases = Array.from({ length: 20 }, (_value, index) => release(index + 1, `Mitteilung ${index + 1} ${'Text '.repeat(100)}`, '2026-11-20T09:00:00.000Z', `h${index}`));
+    for (let end = 1; end <= releases.length; end++) {
+      const feed = feedOf(releases.slice(Math.max(0, end - 3), end));
+      expect(renderFeed('rss', feed, { ...feedSite, items }).equals(renderFeed('rss', feed, feedSite))).toBe(true);
+      expect(items.size).toBeLessThanOrEqual(6_000);
+    }
+    expect(items.size).toBeGreaterThan(0);
+  });
+});
+
 describe('regressions found by the property above', () => {
   const base: Release = {
     id: 1, guid: 'tag:lindenau.example,2026:r', slug: 'r', sourceId: 'files', sourceRef: null, title: 'Mitteilung', subtitle: null,
     bodyHtml: '', bodyText: '', language: 'de', organisation: null, department: null, contact: null, topics: [], places: [],
     images: [], attachments: [], publishedAt: '2026-11-20T09:00:00.000Z', updatedAt: null, embargoUntil: null, status: 'published',
-    changedAt: '2026-11-20T09:00:00.000Z',
+    changedAt: '2026-11-20T09:00:00.000Z', contentHash: 'base',
   };
   const feed = (release: Release): FeedDocument => ({
     title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release],
