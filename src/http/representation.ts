@@ -12,8 +12,10 @@ export interface Representation {
   readonly lastModified: Date | null;
   gzip?: Buffer;
   br?: Buffer;
-  /** The header fields of each kind of answer, made on first demand (sendRepresentation). */
-  heads?: Map<string, string[]>;
+  /** The header fields of each kind of answer per Cache-Control, made on first demand (see answerSlot). */
+  heads?: Map<string, Array<string[] | undefined>>;
+  /** The quoted ETags of the three codings (identity, gzip, br), made on first demand. */
+  etags?: readonly string[];
 }
 
 /** Builds a representation: the ETag is a hash of the bytes, so it is the same on every instance and restart. */
@@ -92,7 +94,11 @@ function matchesTag(header: string, tag: string): boolean {
 
 function notModified(req: IncomingMessage, rep: Representation): boolean {
   const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch !== undefined) return matchesTag(ifNoneMatch, rep.tag);
+  if (ifNoneMatch !== undefined) {
+    // Most revalidations send back the one ETag they were given.
+    const etags = (rep.etags ??= CODINGS.map((coding) => etagFor(rep.tag, coding)));
+    return ifNoneMatch === etags[0] || ifNoneMatch === etags[1] || ifNoneMatch === etags[2] || matchesTag(ifNoneMatch, rep.tag);
+  }
   const ifModifiedSince = req.headers['if-modified-since'];
   if (ifModifiedSince && rep.lastModified) {
     const since = Date.parse(ifModifiedSince);
@@ -101,14 +107,25 @@ function notModified(req: IncomingMessage, rep: Representation): boolean {
   return false;
 }
 
+const CODINGS: readonly Coding[] = ['identity', 'gzip', 'br'];
+
+/** The kinds of answer to a request (coding, 200 or 304), numbered 0–5 for the arrays that keep header fields. */
+function answerSlot(coding: Coding, status: 200 | 304): number {
+  return CODINGS.indexOf(coding) * 2 + (status === 304 ? 1 : 0);
+}
+
 /**
  * The header fields of a representation's answer in one coding, 200 or 304, as a flat list for
  * writeHead: made once per representation and kind of answer (they are the same every time).
  */
 function headFor(rep: Representation, coding: Coding, cacheControl: string, status: 200 | 304): string[] {
-  const key = `${status} ${coding} ${cacheControl}`;
-  const heads = (rep.heads ??= new Map());
-  let head = heads.get(key);
+  let heads = rep.heads?.get(cacheControl);
+  if (!heads) {
+    heads = [];
+    (rep.heads ??= new Map()).set(cacheControl, heads);
+  }
+  const slot = answerSlot(coding, status);
+  let head = heads[slot];
   if (!head) {
     head = ['Vary', 'Accept-Encoding', 'Cache-Control', cacheControl, 'ETag', etagFor(rep.tag, coding)];
     if (rep.lastModified) head.push('Last-Modified', rep.lastModified.toUTCString());
@@ -117,24 +134,26 @@ function headFor(rep: Representation, coding: Coding, cacheControl: string, stat
       if (coding !== 'identity') head.push('Content-Encoding', coding);
       head.push('Content-Length', String(encoded(rep, coding).length));
     }
-    heads.set(key, head);
+    heads[slot] = head;
   }
   return head;
+}
+
+/** Writes the answer: the status, the header fields, and the body in its coding unless it is a 304 or HEAD. */
+function writeAnswer(req: IncomingMessage, res: ServerResponse, rep: Representation, coding: Coding, status: 200 | 304, fields: readonly string[]): void {
+  res.writeHead(status, fields as string[]);
+  res.end(status === 304 || req.method === 'HEAD' ? undefined : encoded(rep, coding));
 }
 
 /**
  * Answers GET and HEAD with a representation: validators, Cache-Control, content negotiation
  * of br/gzip with Vary, and 304 for If-None-Match (which wins) or If-Modified-Since. Written on
- * node's own response, so that the router and the cached-hit path (answerCached) share it; the
- * cached-hit path gives the route's own header fields as `before`.
+ * node's own response, so that the router and the cached-hit path (sendHit) share it.
  */
-export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, cacheControl: string,
-  before: readonly string[] = []): void {
+export function sendRepresentation(req: IncomingMessage, res: ServerResponse, rep: Representation, cacheControl: string): void {
   const coding = chooseCoding(req);
   const status = notModified(req, rep) ? 304 : 200;
-  const head = headFor(rep, coding, cacheControl, status);
-  res.writeHead(status, before.length ? [...before, ...head] : head);
-  res.end(status === 304 || req.method === 'HEAD' ? undefined : encoded(rep, coding));
+  writeAnswer(req, res, rep, coding, status, headFor(rep, coding, cacheControl, status));
 }
 
 /**
@@ -149,11 +168,11 @@ export class RepresentationCache {
   constructor(private readonly capacity = 1000) {}
 
   /** Drops everything when the generation changed or `now` passed the expiry; returns whether it did. */
-  revalidate(generation: string, now: number, nextExpiry: () => number): boolean {
-    if (generation === this.generation && now < this.validUntil) return false;
+  revalidate(generation: string, now: Date, nextExpiry: (now: Date) => number): boolean {
+    if (generation === this.generation && now.getTime() < this.validUntil) return false;
     this.entries.clear();
     this.generation = generation;
-    this.validUntil = nextExpiry();
+    this.validUntil = nextExpiry(now);
     return true;
   }
 
@@ -212,6 +231,8 @@ interface RememberedRoute {
   /** The route's header fields, a name with several values once per value: flat, as writeHead takes them. */
   readonly headers: readonly string[];
   readonly rateLimited: boolean;
+  /** For the representation last sent: every header field of each kind of answer (answerSlot), the request id's value left empty. */
+  answers?: { readonly rep: Representation; readonly fields: Array<string[] | undefined> };
 }
 
 /** A request the cache can answer without the router: the remembered route of its URL and the cached representation. */
@@ -250,12 +271,12 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     }
     return generation;
   };
+  const nextExpiry = (now: Date) => {
+    const next = source.nextEmbargoLift(now);
+    return next ? Date.parse(next) : Infinity;
+  };
   const revalidate = (now: Date) => {
-    const dropped = cache.revalidate(currentGeneration(), now.getTime(), () => {
-      const next = source.nextEmbargoLift(now);
-      return next ? Date.parse(next) : Infinity;
-    });
-    if (dropped) routes.clear();
+    if (cache.revalidate(currentGeneration(), now, nextExpiry)) routes.clear();
   };
 
   function respond(req: Request, res: Response, key: string, cacheControl: string, build: (now: Date) => Representation,
@@ -287,11 +308,22 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     return rep ? { route, rep } : null;
   }
 
-  /** Answers a request with a cached hit: the route's header fields, `extra` ones, and `requestId` as X-Request-Id. */
+  /**
+   * Answers a request with a cached hit as sendRepresentation would, with the route's header fields,
+   * `extra` ones, and `requestId` as X-Request-Id.
+   */
   function sendHit(req: IncomingMessage, res: ServerResponse, hit: CachedHit, requestId: string, extra: readonly string[] = []): void {
-    hooks.hit?.(hit.route.key);
-    hooks.direct?.(hit.route.key);
-    sendRepresentation(req, res, hit.rep, hit.route.cacheControl, [...hit.route.headers, ...extra, 'X-Request-Id', requestId]);
+    const { route, rep } = hit;
+    hooks.hit?.(route.key);
+    hooks.direct?.(route.key);
+    const coding = chooseCoding(req);
+    const status = notModified(req, rep) ? 304 : 200;
+    if (route.answers?.rep !== rep) route.answers = { rep, fields: [] };
+    const slot = answerSlot(coding, status);
+    const all = (route.answers.fields[slot] ??= [...route.headers, ...headFor(rep, coding, route.cacheControl, status), 'X-Request-Id', '']);
+    const fields = extra.length ? [...all.slice(0, -2), ...extra, 'X-Request-Id', requestId] : all.slice();
+    fields[fields.length - 1] = requestId;
+    writeAnswer(req, res, rep, coding, status, fields);
   }
 
   return Object.assign(respond, { cachedHit, sendHit });
