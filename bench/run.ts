@@ -87,9 +87,10 @@ function percentile(values: readonly number[], q: number): number {
 const PIN = os.availableParallelism() >= 2 && !spawnSync('taskset', ['-V']).error;
 if (PIN) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
-/** The node options `npm start` (and the Dockerfile) run Herold with, so that it is measured as shipped. */
-const NODE_OPTIONS = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(' ').filter((word) => word.startsWith('--'));
+/** The node options and environment `npm start` (and the Dockerfile) run Herold with, so that it is measured as shipped. */
+const START = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+const NODE_OPTIONS = START.filter((word) => word.startsWith('--'));
+const START_ENV = Object.fromEntries(START.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=') as [string, string]));
 
 function startProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const command = PIN ? 'taskset' : process.execPath;
@@ -237,7 +238,7 @@ async function measureSize(size: number, log: (line: string) => void): Promise<S
   log(`${size}: render after a write ${Object.entries(cold).map(([format, figure]) => `${format} ${figure.median.toFixed(2)} ms`).join(', ')}`);
 
   const herold = startProcess([...NODE_OPTIONS, path.join(REPO, 'dist', 'src', 'cli.js'), 'serve'], {
-    ...process.env, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: baseUrl,
+    ...process.env, ...START_ENV, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: baseUrl,
     // The rate limits stay on (their cost is measured), at the highest limit, which one client's load stays under.
     HEROLD_RATE_LIMIT_API: '999999', HEROLD_RATE_LIMIT_SEARCH: '999999', NODE_ENV: 'production',
   });
