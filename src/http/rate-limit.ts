@@ -36,13 +36,13 @@ function validToken(req: Request, tokens: readonly string[]): string | null {
 
 /**
  * Stands in for the response when the limits are applied to a request answered before the router
- * (app.ts, a cached hit of search or the headlines API): records the header fields the limiter sets,
- * and whether it refused the request. A refused request then goes to the router, whose limiter counts
+ * (app.ts, a cached hit of search or the headlines API): records the header fields the limiter sets
+ * (what express-rate-limit uses of a response, less what only its own handler uses), and whether it
+ * refused the request. A refused request then goes to the router, whose limiter counts
  * it again (it is over the limit either way: the client sees the same) and answers the 429.
  */
 class LimitProbe {
   readonly headersSent = false;
-  readonly writableEnded = false;
   refused = false;
   readonly fields: string[] = [];
 
@@ -53,11 +53,6 @@ class LimitProbe {
 
   append(name: string, value: string): this {
     return this.setHeader(name, value);
-  }
-
-  getHeader(name: string): string | undefined {
-    const at = this.fields.findLastIndex((field, index) => index % 2 === 0 && field.toLowerCase() === name.toLowerCase());
-    return at === -1 ? undefined : this.fields[at + 1];
   }
 }
 
