@@ -153,6 +153,15 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
     headers: req.headers, method: req.method, url: req.url, originalUrl: req.url, socket: req.socket,
   });
 
+  /** Counts, times and logs a request answered from the cache. */
+  const answered = (req: IncomingMessage, res: ServerResponse, started: number, id: string): void => {
+    const ms = performance.now() - started;
+    const query = req.url!.indexOf('?');
+    metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
+    // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
+    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
+  };
+
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const hit = respond.cachedHit(req);
@@ -161,16 +170,9 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
       return;
     }
     const id = incomingRequestId(req);
-    const finished = () => {
-      const ms = performance.now() - started;
-      const query = req.url!.indexOf('?');
-      metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
-      // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
-      logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
-    };
     if (!hit.route.rateLimited) {
       respond.sendHit(req, res, hit, id);
-      finished();
+      answered(req, res, started, id);
       return;
     }
     // Search and the headlines API: the client's rate limit first, by the router's own limiters; a request
@@ -179,7 +181,7 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
       if (fields === null) app(req, res);
       else {
         respond.sendHit(req, res, hit, id, fields);
-        finished();
+        answered(req, res, started, id);
       }
     }, () => app(req, res));
   };

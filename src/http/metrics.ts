@@ -29,13 +29,35 @@ export function createMetrics() {
   const requests = new Counter({
     name: 'http_requests_total', help: 'HTTP requests answered, by method, route group and status.',
     labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+    collect() {
+      for (const instruments of series.values()) {
+        if (instruments.count === 0) continue;
+        instruments.requests.inc(instruments.count);
+        instruments.count = 0;
+      }
+    },
   });
   const duration = new Histogram({
     name: 'http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route group.',
     labelNames: ['method', 'route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   });
-  const cacheHits = new Counter({ name: 'herold_feed_cache_hits_total', help: 'Feeds and derived documents served from the representation cache.', registers: [registry] });
-  const cacheMisses = new Counter({ name: 'herold_feed_cache_misses_total', help: 'Feeds and derived documents rendered because the representation cache missed.', registers: [registry] });
+  // The counts of every request are kept in plain numbers and handed to prom-client when scraped (its inc()
+  // checks and hashes labels on every call, a cost the cached-hit path would feel).
+  const pending = { hits: 0, misses: 0, direct: 0 };
+  new Counter({
+    name: 'herold_feed_cache_hits_total', help: 'Feeds and derived documents served from the representation cache.', registers: [registry],
+    collect() {
+      this.inc(pending.hits);
+      pending.hits = 0;
+    },
+  });
+  new Counter({
+    name: 'herold_feed_cache_misses_total', help: 'Feeds and derived documents rendered because the representation cache missed.', registers: [registry],
+    collect() {
+      this.inc(pending.misses);
+      pending.misses = 0;
+    },
+  });
   const refreshRuns = new Counter({
     name: 'herold_refresh_runs_total', help: 'Finished refresh runs, by source and outcome (ok, error, skipped).',
     labelNames: ['source', 'outcome'] as const, registers: [registry],
@@ -53,23 +75,28 @@ export function createMetrics() {
     },
   });
   const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-  const directHits = new Counter({
+  new Counter({
     name: 'herold_cache_direct_hits_total', help: 'Cache hits answered before the router (routes whose answer depends only on URL and data).',
     registers: [registry],
+    collect() {
+      this.inc(pending.direct);
+      pending.direct = 0;
+    },
   });
   // The instruments of each (method, route, status), looked up by prom-client once: the label sets are few.
-  const series = new Map<string, { duration: { observe(value: number): void }; requests: { inc(): void } }>();
+  // Requests are counted in `count` and handed to prom-client when scraped (see `requests`).
+  const series = new Map<string, { duration: { observe(value: number): void }; requests: { inc(value: number): void }; count: number }>();
   function observe(method: string, path: string, status: number, seconds: number): void {
     const label = methods.has(method) ? method : 'other';
     const route = routeLabel(path);
     const key = `${label} ${route} ${status}`;
     let instruments = series.get(key);
     if (!instruments) {
-      instruments = { duration: duration.labels({ method: label, route }), requests: requests.labels({ method: label, route, status: String(status) }) };
+      instruments = { duration: duration.labels({ method: label, route }), requests: requests.labels({ method: label, route, status: String(status) }), count: 0 };
       series.set(key, instruments);
     }
     instruments.duration.observe(seconds);
-    instruments.requests.inc();
+    instruments.count++;
   }
 
   return {
@@ -87,7 +114,7 @@ export function createMetrics() {
       res.once('finish', () => observe(req.method, req.path, res.statusCode, (performance.now() - start) / 1000));
       next();
     },
-    cacheHooks: { hit: () => cacheHits.inc(), miss: () => cacheMisses.inc(), direct: () => directHits.inc() },
+    cacheHooks: { hit: () => { pending.hits++; }, miss: () => { pending.misses++; }, direct: () => { pending.direct++; } },
     recordRefresh(report: RefreshReport): void {
       refreshRuns.inc({ source: report.sourceId, outcome: report.skipped ? 'skipped' : report.ok ? 'ok' : 'error' });
     },
