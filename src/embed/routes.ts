@@ -22,7 +22,7 @@ const SLUG = /^[a-z0-9-]{1,200}$/;
  * Anyone may read the embeds from any origin. No credentials are ever involved, so the wildcard
  * is enough (and no `Vary: Origin` is needed); CORP lets pages with COEP load them too.
  */
-function openToAllOrigins(res: Response): void {
+export function openToAllOrigins(res: Response): void {
   res.set('Access-Control-Allow-Origin', '*');
   res.set('Access-Control-Expose-Headers', 'ETag');
   res.set('Cross-Origin-Resource-Policy', 'cross-origin');
@@ -55,7 +55,7 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
   });
 
   router.get('/api/v1/headlines', (req: Request, res: Response) => {
-    // Set first, so that a problem answer can be read by the embedding page too.
+    // Set first, so that a problem answer can be read by the embedding page too (a 429 has them from createHerold).
     openToAllOrigins(res);
     const headlines = parseHeadlineQuery(query(req));
     respond(req, res, `api:headlines${headlineQueryString(headlines, { theme: false })}`, HEADLINES_CACHE, (now) => {

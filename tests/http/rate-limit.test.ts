@@ -135,6 +135,19 @@ describe('the API limit (HEROLD_RATE_LIMIT_API)', () => {
     expect((await get('/api/v1/releases', { ...authorised, from: '127.0.0.3' })).status).toBe(429);
     expect((await get('/api/v1/releases', { from: '127.0.0.3' })).status).toBe(200);
   });
+
+  test('a 429 of the embeddable headlines can be read by the embedding page (CORS), as their other answers', async () => {
+    const { get } = await served({ HEROLD_RATE_LIMIT_API: '1' });
+    const ok = await get('/api/v1/headlines', { headers: { Origin: 'https://verein.example' } });
+    expect(ok.status).toBe(200);
+    const limited = await get('/api/v1/headlines', { headers: { Origin: 'https://verein.example' } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers['access-control-allow-origin']).toBe('*');
+    expect(limited.headers['access-control-expose-headers']).toBe('ETag');
+    expect(JSON.parse(limited.body)).toMatchObject({ status: 429, title: 'Too Many Requests' });
+    // Other API routes are not opened to every origin by it.
+    expect((await get('/api/v1/releases')).headers['access-control-allow-origin']).toBeUndefined();
+  });
 });
 
 describe('trust proxy (HEROLD_TRUST_PROXY)', () => {
