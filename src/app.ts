@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import { listFeeds, renderOpml } from './feeds/directory.js';
@@ -10,7 +10,7 @@ import { createSourcesApi } from './api/sources.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { securityHeaders } from './http/security.js';
 import { createCachedResponder, representation } from './http/representation.js';
-import { embedRoutes, openToAllOrigins } from './embed/routes.js';
+import { embedRoutes, headlinesOpenToAllOrigins } from './embed/routes.js';
 import { listRoutes } from './pages/list-routes.js';
 import { renderFeedsPage } from './pages/feeds-page.js';
 import { releaseRoutes } from './pages/release-routes.js';
@@ -66,11 +66,7 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
   // Behind a proxy or caching front, the client address is the forwarded one (rate limits, logs).
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   const limits = rateLimits(config, { logger, onLimited: metrics.recordRateLimited });
-  // The embeddable headlines are read from any origin: a 429 must be readable there too.
-  app.use('/api/v1/headlines', (_req: Request, res: Response, next: NextFunction) => {
-    openToAllOrigins(res);
-    next();
-  });
+  app.use('/api/v1/headlines', headlinesOpenToAllOrigins);
   app.use(limits);
   metrics.observeStore(store, clock);
   app.get('/metrics', metrics.handler);

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { HttpError, notFound } from '../http/errors.js';
 import { representation } from '../http/representation.js';
 import { allowFraming } from '../http/security.js';
@@ -22,7 +22,7 @@ const SLUG = /^[a-z0-9-]{1,200}$/;
  * Anyone may read the embeds from any origin. No credentials are ever involved, so the wildcard
  * is enough (and no `Vary: Origin` is needed); CORP lets pages with COEP load them too.
  */
-export function openToAllOrigins(res: Response): void {
+function openToAllOrigins(res: Response): void {
   res.set('Access-Control-Allow-Origin', '*');
   res.set('Access-Control-Expose-Headers', 'ETag');
   res.set('Cross-Origin-Resource-Policy', 'cross-origin');
@@ -30,6 +30,15 @@ export function openToAllOrigins(res: Response): void {
 
 function query(req: Request): Readonly<Record<string, unknown>> {
   return req.query as Record<string, unknown>;
+}
+
+/**
+ * Opens /api/v1/headlines (every method, every answer) to all origins: mounted by createHerold before
+ * the rate limit, so that an embedding page can read a 400 or a 429 too.
+ */
+export function headlinesOpenToAllOrigins(_req: Request, res: Response, next: NextFunction): void {
+  openToAllOrigins(res);
+  next();
 }
 
 /** /embed.js, /embed/headlines, /embed/release/{slug}, /api/v1/headlines, /oembed, the sitemaps and robots.txt. */
@@ -46,7 +55,6 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
   });
 
   router.options('/api/v1/headlines', (_req: Request, res: Response) => {
-    openToAllOrigins(res);
     res.set('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
     res.set('Access-Control-Allow-Headers', 'Accept, Accept-Language, Content-Language, Content-Type, Cache-Control, If-None-Match, If-Modified-Since');
     res.set('Access-Control-Max-Age', '86400');
@@ -55,8 +63,6 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
   });
 
   router.get('/api/v1/headlines', (req: Request, res: Response) => {
-    // Set first, so that a problem answer can be read by the embedding page too (a 429 has them from createHerold).
-    openToAllOrigins(res);
     const headlines = parseHeadlineQuery(query(req));
     respond(req, res, `api:headlines${headlineQueryString(headlines, { theme: false })}`, HEADLINES_CACHE, (now) => {
       const list = headlineList(config, store, headlines, now);

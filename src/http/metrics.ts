@@ -41,23 +41,21 @@ export function createMetrics() {
     name: 'http_request_duration_seconds', help: 'Time to answer an HTTP request, by method and route group.',
     labelNames: ['method', 'route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   });
-  // The counts of every request are kept in plain numbers and handed to prom-client when scraped (its inc()
+  // Counts of every request are kept in plain numbers and handed to prom-client when scraped (its inc()
   // checks and hashes labels on every call, a cost the cached-hit path would feel).
-  const pending = { hits: 0, misses: 0, direct: 0 };
-  new Counter({
-    name: 'herold_feed_cache_hits_total', help: 'Feeds and derived documents served from the representation cache.', registers: [registry],
-    collect() {
-      this.inc(pending.hits);
-      pending.hits = 0;
-    },
-  });
-  new Counter({
-    name: 'herold_feed_cache_misses_total', help: 'Feeds and derived documents rendered because the representation cache missed.', registers: [registry],
-    collect() {
-      this.inc(pending.misses);
-      pending.misses = 0;
-    },
-  });
+  const countedWhenScraped = (name: string, help: string): (() => void) => {
+    let pending = 0;
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        this.inc(pending);
+        pending = 0;
+      },
+    });
+    return () => { pending++; };
+  };
+  const countHit = countedWhenScraped('herold_feed_cache_hits_total', 'Feeds and derived documents served from the representation cache.');
+  const countMiss = countedWhenScraped('herold_feed_cache_misses_total', 'Feeds and derived documents rendered because the representation cache missed.');
   const refreshRuns = new Counter({
     name: 'herold_refresh_runs_total', help: 'Finished refresh runs, by source and outcome (ok, error, skipped).',
     labelNames: ['source', 'outcome'] as const, registers: [registry],
@@ -75,14 +73,8 @@ export function createMetrics() {
     },
   });
   const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-  new Counter({
-    name: 'herold_cache_direct_hits_total', help: 'Cache hits answered before the router (routes whose answer depends only on URL and data).',
-    registers: [registry],
-    collect() {
-      this.inc(pending.direct);
-      pending.direct = 0;
-    },
-  });
+  const countDirect = countedWhenScraped('herold_cache_direct_hits_total',
+    'Cache hits answered before the router (routes whose answer depends only on URL and data).');
   // The instruments of each (method, route, status), looked up by prom-client once: the label sets are few.
   // Requests are counted in `count` and handed to prom-client when scraped (see `requests`).
   const series = new Map<string, { duration: { observe(value: number): void }; requests: { inc(value: number): void }; count: number }>();
@@ -114,7 +106,7 @@ export function createMetrics() {
       res.once('finish', () => observe(req.method, req.path, res.statusCode, (performance.now() - start) / 1000));
       next();
     },
-    cacheHooks: { hit: () => { pending.hits++; }, miss: () => { pending.misses++; }, direct: () => { pending.direct++; } },
+    cacheHooks: { hit: countHit, miss: countMiss, direct: countDirect },
     recordRefresh(report: RefreshReport): void {
       refreshRuns.inc({ source: report.sourceId, outcome: report.skipped ? 'skipped' : report.ok ? 'ok' : 'error' });
     },
