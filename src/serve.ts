@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { createHerold } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/open.js';
+import { attachRenderedItems, renderedItemsFile } from './db/rendered-store.js';
 import { createStore } from './db/store.js';
 import { createWebSubStore } from './db/websub-store.js';
 import { createMetrics } from './http/metrics.js';
@@ -12,9 +13,11 @@ import { startScheduler } from './ingest/scheduler.js';
 import { loadSamples } from './samples.js';
 import { startWebSub } from './websub/hub.js';
 
-/** Opens the database (migrating it) and loads the samples into a new one. */
+/** Opens the database (migrating it) with the rendered feed items beside it, and loads the samples into a new one. */
 export async function prepareDatabase(config: Config, log: (line: string) => void) {
   const db = openDatabase(config.databaseFile);
+  const unattached = attachRenderedItems(db, config.databaseFile);
+  if (unattached) log(`herold: rendered feed items are not kept in ${renderedItemsFile(config.databaseFile)} (${unattached.message}); feeds render without them`);
   const store = createStore(db);
   // Decided by content, not by the file's existence: a first start that failed half-way loads them next time.
   if (store.isEmpty() && existsSync(config.samplesDir)) {

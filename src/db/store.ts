@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
 import type { Contact, Media, Probe, Release, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
 import { readerEssence, slugify } from '../text.js';
+import { createRenderedStore } from './rendered-store.js';
 import { createStatusStore } from './status-store.js';
 import { foldGerman, registerSearchFunctions } from './search-text.js';
 
@@ -468,6 +469,8 @@ export function createStore(db: Database) {
   return {
     // The status page's queries (source runs, releases per week) live in status-store.ts.
     ...status,
+    // Rendered feed items kept across processes (rendered-store.ts).
+    ...createRenderedStore(db),
 
     /** Inserts new releases, updates changed ones (recording a revision), skips unchanged ones; one transaction. */
     upsertReleases(inputs: readonly ReleaseInput[], options: { now?: Date; note?: string | null } = {}) {

@@ -54,17 +54,26 @@ export interface FeedSite {
   readonly items?: ItemCache;
 }
 
+/** Where rendered items outlive the process, for every process of the host (the database; see feeds/handler.ts). */
+export interface ItemShelf {
+  /** The items kept of these releases in one format, in their order: undefined where none was kept of the release's version. */
+  take(format: FeedFormat, releases: readonly Release[]): ReadonlyArray<Buffer | undefined>;
+  /** Keeps items just rendered, one per release. */
+  put(format: FeedFormat, releases: readonly Release[], items: readonly Buffer[]): void;
+}
+
 /**
  * Rendered items kept from one render to the next, as UTF-8 bytes. An item's text depends on its
  * release alone (and on whether the feed is the journalists'), never on the feed or page it is in:
  * after a write, the feeds are rendered again with only the changed releases' items made anew. Keyed
- * by format, release id, last change and content hash; least recently used first out beyond `budget` bytes.
+ * by format, release id, last change and content hash; least recently used first out beyond `budget`
+ * bytes. With a shelf, public items missing here are looked for there, and those rendered are put there.
  */
 export class ItemCache {
   private readonly items = new Map<string, Buffer>();
   private bytes = 0;
 
-  constructor(private readonly budget = 4 * 1024 * 1024) {}
+  constructor(private readonly budget = 4 * 1024 * 1024, readonly shelf?: ItemShelf) {}
 
   get(key: string): Buffer | undefined {
     const found = this.items.get(key);
@@ -247,15 +256,29 @@ function itemKey(format: FeedFormat, release: Release, doc: Pick<FeedDocument, '
 }
 
 /**
- * The items of a document: `missing` are the releases whose items the cache does not hold (in order),
- * and `assemble` takes their items, made in that order, keeps them, and returns all items in order.
+ * The items of a document: `missing` are the releases whose items neither the cache nor its shelf
+ * holds (in order), and `assemble` takes their items, made in that order, keeps them, and returns all
+ * items in order. The journalists' items (under embargo) stay in memory: the shelf holds public ones.
  */
 function lookUpItems(format: FeedFormat, doc: FeedDocument, cache: ItemCache | undefined) {
   const keys = doc.releases.map((release) => itemKey(format, release, doc));
   const kept = keys.map((key) => cache?.get(key));
+  const shelf = doc.embargoed ? undefined : cache?.shelf;
+  if (shelf && kept.includes(undefined)) {
+    const absent = kept.flatMap((item, index) => (item ? [] : [index]));
+    const found = shelf.take(format, absent.map((index) => doc.releases[index]!));
+    absent.forEach((index, at) => {
+      const item = found[at];
+      if (!item) return;
+      kept[index] = item;
+      cache!.set(keys[index]!, item);
+    });
+  }
+  const missing = doc.releases.filter((_release, index) => kept[index] === undefined);
   return {
-    missing: doc.releases.filter((_release, index) => kept[index] === undefined),
+    missing,
     assemble(made: readonly Buffer[]): Buffer[] {
+      if (shelf && made.length) shelf.put(format, missing, made);
       let next = 0;
       return kept.map((item, index) => {
         if (item) return item;

@@ -5,8 +5,9 @@ import { notFound } from '../http/errors.js';
 import { representation, type CachedResponder, type Representation } from '../http/representation.js';
 import type { Release } from '../model.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat, type ItemShelf } from './build.js';
 import { feedQueryString, parseFeedQuery, type FeedQuery } from './query.js';
+import { rendererId } from './renderer-id.js';
 
 /** What a feed covers: everything, one topic or one department. */
 export type FeedScope =
@@ -63,10 +64,33 @@ export function websubLinks(hub: string, self: string): string[] {
   return [`<${hub}>; rel="hub"`, `<${self}>; rel="self"`];
 }
 
+/**
+ * The store's rendered items as a shelf: an item is taken only when it was written by this renderer
+ * (code, base URL, site) for the release's current version (last change and content hash).
+ */
+function storeShelf(store: Store, renderer: string): ItemShelf {
+  return {
+    take(format, releases) {
+      const found = new Map(store.renderedItems(format, renderer, releases.map((release) => release.id)).map((item) => [item.releaseId, item]));
+      return releases.map((release) => {
+        const item = found.get(release.id);
+        return item && item.changedAt === release.changedAt && item.contentHash === release.contentHash ? item.body : undefined;
+      });
+    },
+    put(format, releases, items) {
+      store.keepRenderedItems(format, renderer, releases.map((release, index) => ({
+        releaseId: release.id, changedAt: release.changedAt, contentHash: release.contentHash, body: items[index]!,
+      })));
+    },
+  };
+}
+
 /** Store → document → bytes for one feed: the one code path behind serving and WebSub distribution alike. */
 function createFeedRenderer(config: Config, store: Store) {
-  // Items are kept across renders: after a write, a feed is rendered with only the changed releases' items made anew.
-  const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config), items: new ItemCache() };
+  // Items are kept across renders, in memory and for every process in the store: after a write, a feed is rendered
+  // with only the changed releases' items made anew, and a process that starts finds the items others rendered.
+  const items = new ItemCache(undefined, storeShelf(store, rendererId(config.baseUrl, config.site)));
+  const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config), items };
 
   /** One page of a scope's list, newest first, and the number of releases in all its pages. */
   function page(scope: FeedScope, query: FeedQuery, now: Date): { releases: Release[]; total: number } {

@@ -6,6 +6,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { createHerold } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
+import { attachRenderedItems } from '../../src/db/rendered-store.js';
 import { createStore, type Store } from '../../src/db/store.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
@@ -40,6 +41,9 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
     ...options.env,
   }, dir);
   const db = openDatabase(config.databaseFile);
+  // As the service does (serve.ts): rendered feed items are kept in their file beside the database.
+  const unattached = attachRenderedItems(db, config.databaseFile);
+  if (unattached) throw unattached;
   const store = createStore(db);
   const logs: string[] = [];
   const state: TestApp = {
