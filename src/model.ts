@@ -61,6 +61,9 @@ export interface Release {
   readonly contentHash: string;
 }
 
+/** A release as a list names it: where it stands (publication), which version it is, and when readers saw it change. */
+export type ReleaseHead = Pick<Release, 'id' | 'publishedAt' | 'embargoUntil' | 'changedAt' | 'contentHash'>;
+
 /** What a source or the authoring API hands to the store: a release before it has an id. */
 export interface ReleaseInput {
   readonly guid: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
-import type { Contact, Media, Probe, Release, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
+import type { Contact, Media, Probe, Release, ReleaseHead, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
 import { readerEssence, slugify } from '../text.js';
 import { createRenderedStore } from './rendered-store.js';
 import { createStatusStore } from './status-store.js';
@@ -57,6 +57,8 @@ interface MediaRow {
 
 const VISIBLE = `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`;
 const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_name`;
+/** The columns of a ReleaseHead. */
+const HEAD_COLUMNS = `r.id, r.published_at AS publishedAt, r.embargo_until AS embargoUntil, r.changed_at AS changedAt, r.content_hash AS contentHash`;
 
 /** Fields whose change is a correction; their previous values go into the revision. */
 const TRACKED = ['title', 'subtitle', 'bodyHtml', 'organisation', 'department', 'contact', 'topics',
@@ -163,14 +165,19 @@ function withCanonicalInstants(input: ReleaseInput): ReleaseInput {
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
   registerSearchFunctions(db);
-  const q = {
-    newestAll: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+  /** The visible releases of each kind of scope, newest first, as `columns` (joining `join`). */
+  const newestInScope = (columns: string, join: string) => ({
+    all: db.prepare(`SELECT ${columns} FROM releases r ${join}
       WHERE ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    newestDepartment: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
+    department: db.prepare(`SELECT ${columns} FROM releases r ${join}
       WHERE r.department_id = :scope AND ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    newestTopic: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM release_topics rt
-      JOIN releases r ON r.id = rt.release_id LEFT JOIN departments d ON d.id = r.department_id
+    topic: db.prepare(`SELECT ${columns} FROM release_topics rt JOIN releases r ON r.id = rt.release_id ${join}
       WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
+  });
+  const q = {
+    // Newest first in a scope: whole releases, and their heads (no bodies read), from the same order.
+    newest: newestInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
+    newestHeads: newestInScope(HEAD_COLUMNS, ''),
     // Published per scope (kept by triggers) minus those still under embargo (few, found by releases_embargo).
     publishedIn: db.prepare(`SELECT coalesce((SELECT published FROM scope_counts WHERE scope = :key), 0)`).pluck(),
     embargoedAll: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'`).pluck(),
@@ -466,6 +473,10 @@ export function createStore(db: Database) {
     return scope.kind === 'all' ? {} : { scope: scope.id };
   }
 
+  function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {
+    return { ...scopeParams(scope), now: options.now.toISOString(), limit: options.limit, offset: options.offset ?? 0 };
+  }
+
   return {
     // The status page's queries (source runs, releases per week) live in status-store.ts.
     ...status,
@@ -482,9 +493,12 @@ export function createStore(db: Database) {
 
     /** The newest releases visible at `now` in a scope, newest first. */
     newestReleases(scope: Scope, options: { now: Date; limit: number; offset?: number }): Release[] {
-      const statement = scope.kind === 'all' ? q.newestAll : scope.kind === 'topic' ? q.newestTopic : q.newestDepartment;
-      const params = { ...scopeParams(scope), now: options.now.toISOString(), limit: options.limit, offset: options.offset ?? 0 };
-      return hydrate(statement.all(params) as ReleaseRow[]);
+      return hydrate(q.newest[scope.kind].all(listParams(scope, options)) as ReleaseRow[]);
+    },
+
+    /** The heads of the releases newestReleases returns, without reading their bodies (releasesByIds loads them whole). */
+    newestReleaseHeads(scope: Scope, options: { now: Date; limit: number; offset?: number }): ReleaseHead[] {
+      return q.newestHeads[scope.kind].all(listParams(scope, options)) as ReleaseHead[];
     },
 
     /** How many releases are visible at `now` in a scope. */

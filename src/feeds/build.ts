@@ -1,6 +1,6 @@
 import { Feed, type Extension, type Item } from 'feed';
 import type { SiteConfig } from '../config.js';
-import type { Contact, Media, Release } from '../model.js';
+import type { Contact, Media, Release, ReleaseHead } from '../model.js';
 import { escapeHtml, excerpt, stripXmlForbidden } from '../text.js';
 import { embargoNotice } from './embargo.js';
 
@@ -24,13 +24,22 @@ export interface FeedDocument {
   readonly htmlUrl: string;
   /** The newest change among the items: never the render time. */
   readonly updated: Date;
-  readonly releases: readonly Release[];
+  /** The items' releases in order, by their heads: an item kept from an earlier render needs no more. */
+  readonly releases: readonly ReleaseHead[];
+  /** The whole releases of these heads, in their order: those whose items are rendered now. */
+  readonly load: (heads: readonly ReleaseHead[]) => readonly Release[];
   /** The journalists' feed of releases under embargo: every item shows its embargo (and JSON Feed `_embargo`). */
   readonly embargoed?: boolean;
   /** RFC 6721 tombstones of releases recently withdrawn from this feed; written in Atom only. */
   readonly tombstones?: readonly Tombstone[];
   /** RFC 5005 paging: per relation, the URLs of that page in each format; a relation left out has no page. */
   readonly pages?: Readonly<Partial<Record<PageRel, Readonly<Record<FeedFormat, string>>>>> | null;
+}
+
+/** The `releases` and `load` of a document whose releases are at hand whole. */
+export function wholeReleases<R extends Release>(releases: readonly R[]): { releases: readonly R[]; load: FeedDocument['load'] } {
+  const byId = new Map(releases.map((release) => [release.id, release]));
+  return { releases, load: (heads) => heads.map((head) => byId.get(head.id)!) };
 }
 
 /** The RFC 5005 paging relations, in the order they are written. */
@@ -57,9 +66,9 @@ export interface FeedSite {
 /** Where rendered items outlive the process, for every process of the host (the database; see feeds/handler.ts). */
 export interface ItemShelf {
   /** The items kept of these releases in one format, in their order: undefined where none was kept of the release's version. */
-  take(format: FeedFormat, releases: readonly Release[]): ReadonlyArray<Buffer | undefined>;
+  take(format: FeedFormat, releases: readonly ReleaseHead[]): ReadonlyArray<Buffer | undefined>;
   /** Keeps items just rendered, one per release. */
-  put(format: FeedFormat, releases: readonly Release[], items: readonly Buffer[]): void;
+  put(format: FeedFormat, releases: readonly ReleaseHead[], items: readonly Buffer[]): void;
 }
 
 /**
@@ -251,14 +260,14 @@ function createBodies() {
 }
 
 /** The cache key of a release's item in one format (see ItemCache). */
-function itemKey(format: FeedFormat, release: Release, doc: Pick<FeedDocument, 'embargoed'>): string {
+function itemKey(format: FeedFormat, release: ReleaseHead, doc: Pick<FeedDocument, 'embargoed'>): string {
   return `${format}${doc.embargoed ? ':embargoed' : ''}:${release.id}:${release.changedAt}:${release.contentHash}`;
 }
 
 /**
- * The items of a document: `missing` are the releases whose items neither the cache nor its shelf
- * holds (in order), and `assemble` takes their items, made in that order, keeps them, and returns all
- * items in order. The journalists' items (under embargo) stay in memory: the shelf holds public ones.
+ * The items of a document: `missing` are the releases (loaded whole) whose items neither the cache nor
+ * its shelf holds, in order, and `assemble` takes their items, made in that order, keeps them, and
+ * returns all items in order. The journalists' items (under embargo) stay in memory: the shelf holds public ones.
  */
 function lookUpItems(format: FeedFormat, doc: FeedDocument, cache: ItemCache | undefined) {
   const keys = doc.releases.map((release) => itemKey(format, release, doc));
@@ -274,11 +283,15 @@ function lookUpItems(format: FeedFormat, doc: FeedDocument, cache: ItemCache | u
       cache!.set(keys[index]!, item);
     });
   }
-  const missing = doc.releases.filter((_release, index) => kept[index] === undefined);
+  const heads = doc.releases.filter((_release, index) => kept[index] === undefined);
+  const missing = heads.length ? doc.load(heads) : [];
+  if (missing.some((release, index) => release?.id !== heads[index]!.id) || missing.length !== heads.length) {
+    throw new Error('feeds: the releases loaded are not the ones listed');
+  }
   return {
     missing,
     assemble(made: readonly Buffer[]): Buffer[] {
-      if (shelf && made.length) shelf.put(format, missing, made);
+      if (shelf && made.length) shelf.put(format, heads, made);
       let next = 0;
       return kept.map((item, index) => {
         if (item) return item;

@@ -4,7 +4,7 @@ import { HttpError, notFound } from '../http/errors.js';
 import { representation, sendRepresentation } from '../http/representation.js';
 import type { PageDeps } from '../pages/deps.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, wholeReleases, type FeedDocument, type FeedFormat } from './build.js';
 
 /** Embargoed releases are few; a journalist wants all of them at once. */
 const MAX_ITEMS = 100;
@@ -59,7 +59,7 @@ export function embargoedFeedRoutes({ config, store, clock }: PageDeps): Router 
       urls: { rss: url('rss'), atom: url('atom'), json: url('json') },
       htmlUrl: `${config.baseUrl}/`,
       updated: new Date(newest ?? '2000-01-01T00:00:00Z'),
-      releases,
+      ...wholeReleases(releases),
       embargoed: true,
     };
     res.set('X-Robots-Tag', 'noindex');

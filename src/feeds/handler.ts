@@ -3,9 +3,9 @@ import type { Config } from '../config.js';
 import type { Scope, Store } from '../db/store.js';
 import { notFound } from '../http/errors.js';
 import { representation, type CachedResponder, type Representation } from '../http/representation.js';
-import type { Release } from '../model.js';
+import type { ReleaseHead } from '../model.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat, type ItemShelf } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, wholeReleases, type FeedDocument, type FeedFormat, type ItemShelf } from './build.js';
 import { feedQueryString, parseFeedQuery, type FeedQuery } from './query.js';
 import { rendererId } from './renderer-id.js';
 
@@ -45,7 +45,7 @@ function maxInstant(values: Array<string | null | undefined>): string | null {
 }
 
 /** When an item last changed as readers see it: its last write, or the lifting of its embargo. */
-function visibleChange(release: Release): string {
+function visibleChange(release: ReleaseHead): string {
   return maxInstant([release.changedAt, release.embargoUntil])!;
 }
 
@@ -92,17 +92,27 @@ function createFeedRenderer(config: Config, store: Store) {
   const items = new ItemCache(undefined, storeShelf(store, rendererId(config.baseUrl, config.site)));
   const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config), items };
 
-  /** One page of a scope's list, newest first, and the number of releases in all its pages. */
-  function page(scope: FeedScope, query: FeedQuery, now: Date): { releases: Release[]; total: number } {
+  /**
+   * One page of a scope's list, newest first, and the number of releases in all its pages. A list is read
+   * by its heads: only the releases whose items are rendered now are loaded whole.
+   */
+  function page(scope: FeedScope, query: FeedQuery, now: Date): Pick<FeedDocument, 'releases' | 'load'> & { total: number } {
     const options = { now, limit: query.limit, offset: (query.page - 1) * query.limit };
-    if (query.q !== null) return store.searchReleases(storeScope(scope), query.q, options);
-    return { releases: store.newestReleases(storeScope(scope), options), total: store.countReleases(storeScope(scope), now) };
+    if (query.q !== null) {
+      const { releases, total } = store.searchReleases(storeScope(scope), query.q, options);
+      return { ...wholeReleases(releases), total };
+    }
+    return {
+      releases: store.newestReleaseHeads(storeScope(scope), options),
+      load: (heads) => store.releasesByIds(heads.map((head) => head.id)),
+      total: store.countReleases(storeScope(scope), now),
+    };
   }
 
   const withdrawn = stringsFor(config.site.language).feedWithdrawn;
 
   function build(scope: FeedScope, format: FeedFormat, query: FeedQuery, now: Date): Representation {
-    const { releases, total } = page(scope, query, now);
+    const { releases, load, total } = page(scope, query, now);
     const last = Math.max(1, Math.ceil(total / query.limit));
     // Page 1 always exists (an empty feed is still a feed); a page past the end does not.
     if (query.page > last) throw notFound(`This feed has ${last} page(s) of ${query.limit}; there is no page ${query.page}.`);
@@ -129,6 +139,7 @@ function createFeedRenderer(config: Config, store: Store) {
       htmlUrl: `${config.baseUrl}${htmlSearch || paths.html}`,
       updated,
       releases,
+      load,
       tombstones: tombstones.map((tombstone) => ({ ref: tombstone.guid, when: new Date(tombstone.withdrawnAt), comment: withdrawn })),
       pages: {
         first: urls(1),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { renderFeed, toEntry } from '../../src/feeds/build.js';
+import { renderFeed, toEntry, wholeReleases } from '../../src/feeds/build.js';
 import type { Media, Release } from '../../src/model.js';
 import { loadConfig } from '../../src/config.js';
 import { BASE_URL } from '../helpers/app.js';
@@ -27,7 +27,7 @@ describe('the feed mapper', () => {
     // Enclosures and attachments need the measured type and size.
     expect(entry.media.map((item) => item.url)).toEqual([`${BASE_URL}/media/bild.png`]);
     const doc = { title: 'T', description: 'D', urls: { rss: `${BASE_URL}/f.rss`, atom: `${BASE_URL}/f.atom`, json: `${BASE_URL}/f.json` },
-      htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release] };
+      htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), ...wholeReleases([release]) };
     for (const format of ['rss', 'atom', 'json'] as const) {
       expect(renderFeed(format, doc, { baseUrl: BASE_URL, site }).toString('utf8')).not.toContain('Integrationszentrum_1');
     }

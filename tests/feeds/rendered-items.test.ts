@@ -30,8 +30,8 @@ const release = (index: number, body = `<p>Text der Meldung ${index} &amp; mehr.
 const releases = Array.from({ length: 12 }, (_, index) => release(index));
 
 /** A process of the service: its own connection and memory, on the folder `dir` (a new one when absent). */
-function process(dir?: string, env: Record<string, string> = {}): TestApp {
-  const t = createTestApp({ dir: dir ?? mkdtempSync(path.join(tmpdir(), 'herold-rendered-')), env });
+function process(dir?: string, env: Record<string, string> = {}, storeCalls?: string[]): TestApp {
+  const t = createTestApp({ dir: dir ?? mkdtempSync(path.join(tmpdir(), 'herold-rendered-')), env, storeCalls });
   // The folder outlives each process and goes at the end of the test.
   opened.push({ close: () => t.db.close() });
   if (!dirs.includes(t.dir)) dirs.push(t.dir);
@@ -59,10 +59,14 @@ describe('rendered items kept beside the database', () => {
       expect(kept(itemsFile(first), format)).toBe(releases.length);
     }
 
-    const second = process(first.dir);
+    // It reads the list by its heads and loads no release whole.
+    const calls: string[] = [];
+    const second = process(first.dir, {}, calls);
     for (const format of ['rss', 'atom', 'json']) {
       expect((await request(second.app).get(`/feeds/all.${format}`).expect(200)).text).toBe(answers[format]);
     }
+    expect(calls).toContain('newestReleaseHeads');
+    expect(calls).not.toContain('releasesByIds');
 
     // What a third process shows comes from the file: a changed kept item shows in its feed.
     itemsFile(first).prepare(`UPDATE items SET body = CAST(replace(CAST(body AS TEXT), 'Text der Meldung 3 ', 'Aus der Ablage ') AS BLOB)`).run();
@@ -80,10 +84,12 @@ describe('rendered items kept beside the database', () => {
     await request(first.app).get('/feeds/all.rss').expect(200);
     itemsFile(first).prepare(`UPDATE items SET body = CAST(replace(CAST(body AS TEXT), '<p>Text', '<p>Alt') AS BLOB)`).run();
 
-    // A correction: a new version of one release.
+    // A correction: a new version of one release, the only one loaded whole.
     first.store.upsertReleases([release(5, '<p>Berichtigt.</p>')], { now: new Date('2026-11-22T00:00:00Z') });
-    const second = process(first.dir);
+    const calls: string[] = [];
+    const second = process(first.dir, {}, calls);
     const corrected = (await request(second.app).get('/feeds/all.rss').expect(200)).text;
+    expect(calls.filter((call) => call === 'releasesByIds')).toHaveLength(1);
     expect(corrected).toContain('Berichtigt.');
     expect(corrected).toContain('Alt der Meldung 4 ');
     const rows = itemsFile(first).prepare(`SELECT CAST(body AS TEXT) FROM items WHERE kind = 'rss'`).pluck().all() as string[];

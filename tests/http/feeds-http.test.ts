@@ -196,7 +196,7 @@ describe('the representation cache', () => {
     const calls: string[] = [];
     const t = await seeded({ storeCalls: calls });
     await request(t.app).get('/feeds/topics/verkehr.rss').set('Accept-Encoding', 'br').expect(200);
-    expect(calls).toContain('newestReleases');
+    expect(calls).toContain('newestReleaseHeads');
     calls.length = 0;
     await request(t.app).get('/feeds/topics/verkehr.rss').set('Accept-Encoding', 'br').expect(200);
     await request(t.app).get('/feeds/topics/verkehr.rss').set('Accept-Encoding', 'br').expect(200);

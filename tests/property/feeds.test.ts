@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { XMLParser } from 'fast-xml-parser';
-import { ItemCache, renderFeed, toEntry, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
+import { ItemCache, renderFeed, toEntry, wholeReleases, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
 import type { Contact, Media, Release, Term } from '../../src/model.js';
 import { htmlToText, sanitizeBody, slugify } from '../../src/text.js';
 import { BASE_URL } from '../helpers/app.js';
@@ -49,14 +49,17 @@ const release: fc.Arbitrary<Release> = fc.record({
   };
 });
 
-const doc: fc.Arbitrary<FeedDocument> = fc.record({
+/** A document whose releases are at hand whole (wholeReleases). */
+type WholeDocument = Omit<FeedDocument, 'releases'> & { readonly releases: readonly Release[] };
+
+const doc: fc.Arbitrary<WholeDocument> = fc.record({
   // Feed titles are built from the site's name and a topic or department name: never empty.
   title: anyString.map((name) => `Stadt Lindenau – ${name}`), description: anyString, releases: fc.uniqueArray(release, { maxLength: 3, selector: (r) => r.guid }), embargoed: fc.boolean(),
   tombstones: fc.array(fc.record({ ref: guid, when: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), comment: anyString }), { maxLength: 2 }),
   withPages: fc.boolean(),
 }).map(({ withPages, tombstones, ...rest }) => ({
   // A withdrawn release has left the feed: a tombstone never names an entry in it.
-  ...rest, tombstones: tombstones.filter((t) => !rest.releases.some((r) => r.guid === t.ref)), urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'),
+  ...rest, ...wholeReleases(rest.releases), tombstones: tombstones.filter((t) => !rest.releases.some((r) => r.guid === t.ref)), urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'),
   pages: withPages ? { first: urls, next: { rss: `${urls.rss}?page=2`, atom: `${urls.atom}?page=2`, json: `${urls.json}?page=2` } } : null,
 }));
 
@@ -98,7 +101,7 @@ describe('renderFeed over arbitrary release content', () => {
 describe('items kept from earlier renders (ItemCache)', () => {
   const formats: FeedFormat[] = ['rss', 'atom', 'json'];
   // Ids are unique in the store; a release's item is kept by id, last change and content hash.
-  const withIds = (feed: FeedDocument): FeedDocument => ({ ...feed, releases: feed.releases.map((release, index) => ({ ...release, id: index + 1 })) });
+  const withIds = (feed: WholeDocument): WholeDocument => ({ ...feed, ...wholeReleases(feed.releases.map((release, index) => ({ ...release, id: index + 1 }))) });
 
   test('a feed made with items kept from other feeds is byte for byte the feed made without', () => {
     fc.assert(fc.property(doc.map(withIds), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), (feed, kept) => {
@@ -122,7 +125,7 @@ describe('items kept from earlier renders (ItemCache)', () => {
     images: [], attachments: [], publishedAt: '2026-11-20T09:00:00.000Z', updatedAt: null, embargoUntil: null, status: 'published', changedAt, contentHash,
   });
   const feedOf = (releases: Release[]): FeedDocument => ({
-    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases,
+    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), ...wholeReleases(releases),
   });
 
   test.each(formats)('%s: a release written again (a new change time, or new content at the same time) is rendered anew', (format) => {
@@ -158,7 +161,7 @@ describe('regressions found by the property above', () => {
     changedAt: '2026-11-20T09:00:00.000Z', contentHash: 'base',
   };
   const feed = (release: Release): FeedDocument => ({
-    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), releases: [release],
+    title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), ...wholeReleases([release]),
   });
   const problems = (release: Release) => [
     ...rssProblems(text('rss', feed(release)), urls.rss),
