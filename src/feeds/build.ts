@@ -291,12 +291,14 @@ function lookUpItems(format: FeedFormat, doc: FeedDocument, cache: ItemCache | u
   return {
     missing,
     assemble(made: readonly Buffer[]): Buffer[] {
-      if (shelf && made.length) shelf.put(format, heads, made);
+      // Kept as the version they were made of: another process may have written a release since its head was read.
+      if (shelf && made.length) shelf.put(format, missing, made);
       let next = 0;
-      return kept.map((item, index) => {
+      return kept.map((item) => {
         if (item) return item;
+        const release = missing[next]!;
         const fresh = made[next++]!;
-        cache?.set(keys[index]!, fresh);
+        cache?.set(itemKey(format, release, doc), fresh);
         return fresh;
       });
     },

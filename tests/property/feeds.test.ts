@@ -141,6 +141,19 @@ describe('items kept from earlier renders (ItemCache)', () => {
     }
   });
 
+  test.each(formats)('%s: an item is kept as the version it was made of, when the release was written between listing and loading', (format) => {
+    const items = new ItemCache();
+    const listed = release(1, 'Baustelle an der Brücke', '2026-11-20T09:00:00.000Z', 'a');
+    const written = release(1, 'Baustelle an der Brücke: berichtigt', '2026-11-21T09:00:00.000Z', 'b');
+    // Listed at its first version, loaded at its second (another process wrote it in between).
+    renderFeed(format, { ...feedOf([listed]), load: () => [written] }, { ...feedSite, items });
+    // Listed at its second version, nothing needs loading: the item kept is the second version's.
+    const next = renderFeed(format, { ...feedOf([written]), load: () => { throw new Error('loaded again'); } }, { ...feedSite, items });
+    expect(next.equals(renderFeed(format, feedOf([written]), feedSite))).toBe(true);
+    // Listed at its first version again, its item is not the second version's.
+    expect(renderFeed(format, feedOf([listed]), { ...feedSite, items }).toString('utf8')).not.toContain('berichtigt');
+  });
+
   test('the items kept stay within the budget, least recently used out first, and the feeds are the same', () => {
     const items = new ItemCache(6_000);
     const releases = Array.from({ length: 20 }, (_value, index) => release(index + 1, `Mitteilung ${index + 1} ${'Text '.repeat(100)}`, '2026-11-20T09:00:00.000Z', `h${index}`));
