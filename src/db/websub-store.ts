@@ -51,6 +51,8 @@ export function createWebSubStore(db: Database) {
     activeTopics: db.prepare(`SELECT DISTINCT topic FROM websub_subscriptions WHERE expires_at > ? ORDER BY topic`).pluck(),
     subscribers: db.prepare(`SELECT * FROM websub_subscriptions WHERE topic = :topic AND expires_at > :now ORDER BY id`),
     delivered: db.prepare(`UPDATE websub_subscriptions SET last_delivery_at = :now, last_etag = :etag, last_error = NULL WHERE id = :id`),
+    claim: db.prepare(`UPDATE websub_subscriptions SET last_etag = :etag WHERE id = :id AND last_etag IS :previous`),
+    unclaim: db.prepare(`UPDATE websub_subscriptions SET last_etag = :previous WHERE id = :id AND last_etag = :etag`),
     failed: db.prepare(`UPDATE websub_subscriptions SET last_error = :error WHERE id = :id`),
     purge: db.prepare(`DELETE FROM websub_subscriptions WHERE expires_at <= ?`),
   };
@@ -92,6 +94,20 @@ export function createWebSubStore(db: Database) {
     /** The subscriptions of a topic whose lease runs past `now`. */
     subscribersOf(topic: string, now: Date): Subscription[] {
       return (q.subscribers.all({ topic, now: now.toISOString() }) as SubscriptionRow[]).map(toSubscription);
+    },
+
+    /**
+     * Takes the delivery of the body with ETag `etag` to a subscription whose last body was `previous`:
+     * true for the one process of the host that takes it, false when another already did (or the
+     * subscription changed meanwhile).
+     */
+    claimDelivery(id: number, previous: string | null, etag: string): boolean {
+      return q.claim.run({ id, previous, etag }).changes === 1;
+    },
+
+    /** Gives a delivery taken with claimDelivery back (it failed), unless a newer one was taken since. */
+    releaseDelivery(id: number, previous: string | null, etag: string): void {
+      q.unclaim.run({ id, previous, etag });
     },
 
     /** Records a successful delivery of the body with this ETag. */

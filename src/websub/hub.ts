@@ -110,6 +110,9 @@ export interface WebSub {
   stop(): Promise<void>;
 }
 
+/** Why a delivery stopped half-way when the hub shuts down (not logged: the body is delivered after the restart). */
+const SHUTTING_DOWN = 'the hub is shutting down';
+
 /** Creates the hub; startWebSub adds the timer that calls check(). */
 export function createWebSub({ config, store, subscriptions, clock = () => new Date(), log = (line) => console.error(line), options = {} }: WebSubDeps): WebSub {
   const settings = { ...DEFAULTS, ...options };
@@ -121,8 +124,11 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
   const callbacks = addressFilter(config.allowPrivateUrls);
   const stopping = new AbortController();
   const tasks = new Set<Promise<void>>();
-  /** The newest body each subscription still has to get: a newer one replaces an older one not yet sent. */
-  const pending = new Map<number, Representation>();
+  /**
+   * The newest body each subscription still has to get, with the ETag its subscriber had before (see
+   * claimDelivery): a newer one replaces an older one not yet sent.
+   */
+  const pending = new Map<number, { readonly rep: Representation; readonly previous: string | null }>();
   const draining = new Set<number>();
   /** External hub: the ETag of each feed's JSON form at the last check. */
   const announced = new Map<string, string>();
@@ -218,7 +224,8 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
   /** One try to deliver a body; null when done (delivered, or nothing left to do), else why it failed. */
   async function deliverOnce(id: number, rep: Representation): Promise<string | null> {
     // A newer body is waiting: it replaces this one.
-    if (pending.has(id) || stopping.signal.aborted) return null;
+    if (pending.has(id)) return null;
+    if (stopping.signal.aborted) return SHUTTING_DOWN;
     const subscription = subscriptions.subscriptionById(id);
     if (!subscription || subscription.expiresAt <= clock().toISOString()) return null;
     const headers: Record<string, string> = {
@@ -229,7 +236,7 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
       headers['x-hub-signature'] = `sha256=${createHmac('sha256', subscription.secret).update(rep.body).digest('hex')}`;
     }
     const outcome = await post(subscription.callback, headers, rep.body, 'callback');
-    if (stopping.signal.aborted) return null;
+    if (stopping.signal.aborted && outcome.error !== null) return SHUTTING_DOWN;
     if (outcome.error === null) {
       subscriptions.recordDelivery(id, rep.tag, clock());
       return null;
@@ -244,16 +251,19 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
     return `${subscription.callback}: ${outcome.error}`;
   }
 
-  function enqueue(id: number, rep: Representation): void {
-    pending.set(id, rep);
+  function enqueue(id: number, rep: Representation, previous: string | null): void {
+    pending.set(id, { rep, previous });
     if (draining.has(id)) return;
     draining.add(id);
     track(`delivery to subscription ${id}`, (async () => {
       try {
         for (let next = pending.get(id); next; next = pending.get(id)) {
           pending.delete(id);
-          const failure = await retrying(() => deliverOnce(id, next!));
-          if (failure !== null) log(`websub: delivery failed: ${failure}`);
+          const failure = await retrying(() => deliverOnce(id, next!.rep));
+          if (failure === null) continue;
+          // Not delivered: the body is no longer taken, so that the next change (in any process) delivers again.
+          subscriptions.releaseDelivery(id, next.previous, next.rep.tag);
+          if (failure !== SHUTTING_DOWN) log(`websub: delivery failed: ${failure}`);
         }
       } finally {
         draining.delete(id);
@@ -272,8 +282,11 @@ export function createWebSub({ config, store, subscriptions, clock = () => new D
         if (error instanceof HttpError) continue;
         throw error;
       }
+      // Each process of the host notices the change; the one that takes a subscriber's delivery makes it.
       for (const subscription of subscriptions.subscribersOf(topic, now)) {
-        if (subscription.lastEtag !== rep.tag) enqueue(subscription.id, rep);
+        if (subscription.lastEtag !== rep.tag && subscriptions.claimDelivery(subscription.id, subscription.lastEtag, rep.tag)) {
+          enqueue(subscription.id, rep, subscription.lastEtag);
+        }
       }
     }
   }

@@ -1,5 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterEach, describe, expect, test } from 'vitest';
+import { openDatabase } from '../../src/db/open.js';
+import { createStore } from '../../src/db/store.js';
+import { createWebSubStore } from '../../src/db/websub-store.js';
+import { startWebSub, type WebSub } from '../../src/websub/hub.js';
 import { BASE_URL } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 import { atomProblems, jsonFeedProblems } from '../helpers/validate.js';
@@ -258,5 +263,52 @@ describe('distribution (W3C WebSub 7)', () => {
     await h.hub.idle();
     expect(sub.of('/cb/expiring', 'delivery')).toEqual([]);
     expect(h.subscriptions.subscription(VERKEHR, expiring)).toBeUndefined();
+  });
+});
+
+describe('several processes on one database (herold serve --workers, containers sharing a volume)', () => {
+  /** Another process's notifier: its own connection to the database, on the same clock. */
+  function otherProcess(): WebSub {
+    const db = openDatabase(h.t.config.databaseFile);
+    const started = startWebSub({
+      config: h.t.config, store: createStore(db), subscriptions: createWebSubStore(db), clock: () => h.t.now, log: (line) => h.t.logs.push(line),
+      options: { intervalMs: 20, retryDelaysMs: [30, 60, 120], timeoutMs: 3000, concurrency: 4 },
+    });
+    open.push(async () => {
+      await started.stop();
+      db.close();
+    });
+    return started.hub;
+  }
+
+  test('each change is pushed to a subscriber once, whichever process notices it first', async () => {
+    await setUp();
+    const other = otherProcess();
+    await subscribe(h, VERKEHR, sub.callback('/cb/once'));
+    for (const [index, title] of ['Einmal zugestellt', 'Und noch einmal'].entries()) {
+      publish(h.t, `tag:test,2026:once-${index}`, { title, topics: ['Verkehr'] });
+      const delivery = await sub.waitFor('/cb/once', 'delivery', index + 1);
+      expect(delivery.body.toString('utf8')).toContain(title);
+      // Both notifiers have checked several times since.
+      await sleep(200);
+      await Promise.all([h.hub.idle(), other.idle()]);
+      expect(sub.of('/cb/once', 'delivery')).toHaveLength(index + 1);
+    }
+  });
+
+  test('a delivery that failed every try is given back, and another process (or a restart) delivers it', async () => {
+    await setUp();
+    const callback = sub.callback('/cb/later', { deliveries: [500, 500, 500, 500, 200] });
+    await subscribe(h, VERKEHR, callback);
+    const before = h.subscriptions.subscription(VERKEHR, callback)!.lastEtag;
+    publish(h.t, 'tag:test,2026:later', { title: 'Später zugestellt', topics: ['Verkehr'] });
+    await sub.waitFor('/cb/later', 'delivery', 4);
+    await h.hub.idle();
+    expect(h.subscriptions.subscription(VERKEHR, callback)!.lastEtag).toBe(before);
+
+    otherProcess();
+    const delivered = await sub.waitFor('/cb/later', 'delivery', 5);
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.toString('utf8')).toContain('Später zugestellt');
   });
 });
