@@ -4,8 +4,9 @@ import type { Store } from '../db/store.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { refreshSource, type RefreshDeps } from '../ingest/refresh.js';
 import type { SourceState } from '../model.js';
+import { sourceHealth } from '../pages/status-page.js';
 
-function stateJson(state: SourceState | undefined) {
+function stateJson(state: SourceState | undefined, now: Date) {
   return {
     last_attempt_at: state?.lastAttemptAt ?? null,
     last_success_at: state?.lastSuccessAt ?? null,
@@ -14,7 +15,7 @@ function stateJson(state: SourceState | undefined) {
     error_count: state?.errorCount ?? 0,
     consecutive_errors: state?.consecutiveErrors ?? 0,
     runs: state?.runs ?? 0,
-    running: Boolean(state?.runningUntil),
+    running: sourceHealth(state, now) === 'running',
     last_run: {
       new: state?.lastNew ?? 0,
       changed: state?.lastChanged ?? 0,
@@ -28,6 +29,7 @@ function stateJson(state: SourceState | undefined) {
 
 /** GET /api/v1/sources and POST /api/v1/sources/{id}/refresh. */
 export function createSourcesApi(config: Config, store: Store, deps: RefreshDeps, nextRun: (id: string) => Date | null) {
+  const clock = deps.clock ?? (() => new Date());
   return {
     list(_req: Request, res: Response): void {
       res.set('Cache-Control', 'no-store');
@@ -37,7 +39,7 @@ export function createSourcesApi(config: Config, store: Store, deps: RefreshDeps
           type: source.type,
           schedule: source.schedule,
           next_run_at: nextRun(source.id)?.toISOString() ?? null,
-          ...stateJson(store.sourceState(source.id)),
+          ...stateJson(store.sourceState(source.id), clock()),
         })),
       });
     },
@@ -60,7 +62,7 @@ export function createSourcesApi(config: Config, store: Store, deps: RefreshDeps
         requests: report.requests,
         duration_ms: Math.round(report.durationMs),
         error: report.error,
-        state: stateJson(store.sourceState(source.id)),
+        state: stateJson(store.sourceState(source.id), clock()),
       });
     },
   };

@@ -756,7 +756,8 @@ function toSourceState(row: Record<string, unknown>): SourceState {
     lastRejected: row.last_rejected as number,
     lastRequests: row.last_requests as number,
     lastDurationMs: row.last_duration_ms as number | null,
-    runningUntil: row.running_until as string | null,
+    // The lease of a run killed mid-way (its process gone) holds nothing: no run is going on.
+    runningUntil: row.running_by && holderIsGone(row.running_by as string) ? null : row.running_until as string | null,
   };
 }
 

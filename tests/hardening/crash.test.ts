@@ -4,6 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
+import { createStore } from '../../src/db/store.js';
+import { sourceHealth } from '../../src/pages/status-page.js';
 import { random } from '../../bench/dataset.js';
 import { cleanUpAfterEach, requireBuild, spawnCli } from '../helpers/cli.js';
 import { startUpstream } from '../helpers/upstream.js';
@@ -156,6 +158,13 @@ async function crashRound(options: { args: string[]; sourceId: string; folder: D
 
   const after = checkDatabase(folder.file);
   for (const guid of before.guids) expect(after.has(guid), `${guid} was committed before the kill`).toBe(true);
+  // The killed run's lease is void: /status and /api/v1/sources show no run going on.
+  const db = openDatabase(folder.file);
+  try {
+    expect(sourceHealth(createStore(db).sourceState(sourceId), new Date())).not.toBe('running');
+  } finally {
+    db.close();
+  }
   if ('writing' in options.point) {
     // Killed inside its writing transaction: none of it is stored.
     expect(killed, output).toBe(true);
