@@ -291,6 +291,16 @@ describe('the sources API', () => {
     ]);
   });
 
+  test('GET /api/v1/sources shows a source running while its lease lasts, and not once it ran out', async () => {
+    const t = appWith([feedSource('kreis', 'http://127.0.0.1:9/feed.xml')]);
+    const running = async () => (await request(t.app).get('/api/v1/sources').expect(200)).body.items[0].running as boolean;
+    expect(await running()).toBe(false);
+    expect(t.store.acquireSourceLease('kreis', t.now, new Date(t.now.getTime() + 60_000))).toBe(true);
+    expect(await running()).toBe(true);
+    t.now = new Date(t.now.getTime() + 60_000);
+    expect(await running()).toBe(false);
+  });
+
   test('POST /api/v1/sources/{id}/refresh needs the bearer token and runs the source at once', async () => {
     const up = await upstream({ '/feed.xml': { body: rss(ITEMS.zonenlos) } });
     const t = appWith([feedSource('kreis', `${up.url}/feed.xml`)], { HEROLD_ADMIN_TOKEN: TOKEN });
