@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { ftsQuery } from './store.js';
+import { ftsQuery, RELEASE_OF_SEARCH_ROW } from './store.js';
 
 /** Which releases a list may show: what the public sees, or (token holders) all or one state. */
 export type ListVisibility = 'public' | 'all' | 'published' | 'embargoed' | 'withdrawn';
@@ -36,7 +36,7 @@ const VISIBILITY = `CASE :visibility
 const FILTERS = `(:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
   AND (:department IS NULL OR r.department_id = :department) AND ${VISIBILITY}`;
 // The search index is the store's (release_search, filled by it); its query is built by the store's ftsQuery.
-const SEARCH = `r.id IN (SELECT rowid FROM release_search WHERE release_search MATCH :match)`;
+const SEARCH = `r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match)`;
 // Keyset paging: rows strictly after the cursor in (published_at DESC, id DESC) order, so inserts never shift a page.
 const AFTER = `(:afterPublished IS NULL OR (r.published_at, r.id) < (:afterPublished, :afterId))`;
 const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;

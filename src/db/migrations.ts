@@ -280,6 +280,19 @@ export const migrations: readonly string[] = [
   -- Who holds a source's run lease ("<host> <pid>"): a lease of a process that no longer runs (killed) is taken over.
   ALTER TABLE source_state ADD COLUMN running_by TEXT;
   `,
+  `
+  -- The search index's rows are numbered newest last: unixepoch(published_at) * 2^30 + id (ids stay below 2^30),
+  -- so that the newest matches of a search are the index's last rows, read first without sorting all matches.
+  INSERT INTO release_search (release_search) VALUES ('delete-all');
+  INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
+  SELECT unixepoch(r.published_at) * 1073741824 + r.id, herold_searchable(r.title), herold_searchable(r.subtitle),
+    herold_searchable(r.body_text),
+    herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
+      WHERE rt.release_id = r.id)),
+    herold_searchable(d.name),
+    herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
+  FROM releases r LEFT JOIN departments d ON d.id = r.department_id;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

@@ -57,6 +57,14 @@ interface MediaRow {
 
 const VISIBLE = `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`;
 const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_name`;
+/**
+ * The number of a release's row in the search index: its publication second and id, so that the
+ * index's order is newest last (ties of one second by id). Ids stay below 2^30; the release of a row is
+ * RELEASE_OF_SEARCH_ROW. Kept in SQL only: the numbers pass 2^53.
+ */
+const SEARCH_ID_MASK = 2 ** 30 - 1;
+const SEARCH_KEY = `unixepoch(r.published_at) * ${SEARCH_ID_MASK + 1} + r.id`;
+export const RELEASE_OF_SEARCH_ROW = `rowid & ${SEARCH_ID_MASK}`;
 /** The columns of a ReleaseHead. */
 const HEAD_COLUMNS = `r.id, r.published_at AS publishedAt, r.embargo_until AS embargoUntil, r.changed_at AS changedAt, r.content_hash AS contentHash`;
 
@@ -165,6 +173,13 @@ function withCanonicalInstants(input: ReleaseInput): ReleaseInput {
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
   registerSearchFunctions(db);
+  /** The visible releases matching :match in :department or :topic (or everywhere), newest first, as `columns`. */
+  const searchInScope = (columns: string, join: string) => db.prepare(`SELECT ${columns}
+    FROM (SELECT rowid AS key FROM release_search WHERE release_search MATCH :match) m
+    JOIN releases r ON r.id = m.key & ${SEARCH_ID_MASK} ${join}
+    WHERE ${VISIBLE} AND (:department IS NULL OR r.department_id = :department)
+      AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
+    ORDER BY m.key DESC LIMIT :limit OFFSET :offset`);
   /** The visible releases of each kind of scope, newest first, as `columns` (joining `join`). */
   const newestInScope = (columns: string, join: string) => ({
     all: db.prepare(`SELECT ${columns} FROM releases r ${join}
@@ -186,28 +201,25 @@ export function createStore(db: Database) {
     // CROSS JOIN keeps the few embargoed releases as the outer loop, not the topic's many.
     embargoedTopic: db.prepare(`SELECT count(*) FROM releases r CROSS JOIN release_topics rt
       WHERE r.embargo_until > :now AND r.status = 'published' AND rt.release_id = r.id AND rt.topic_id = :scope`).pluck(),
-    // Newest first along the index, keeping the releases among the matches (made once, as a set): a word found in
-    // most releases costs no sort of all of them, and a rare one one pass over the index.
-    search: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r INDEXED BY releases_newest
-      LEFT JOIN departments d ON d.id = r.department_id
-      WHERE r.id IN (SELECT rowid FROM release_search WHERE release_search MATCH :match) AND ${VISIBLE}
-        AND (:department IS NULL OR r.department_id = :department)
-        AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
-      ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    // The matches newest first: the index's rows are numbered by publication (SEARCH_KEY), so reading them from the
+    // last stops after the page, however many releases match.
+    search: searchInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
+    searchHeads: searchInScope(HEAD_COLUMNS, ''),
     // Unscoped, the number of matches is the index's count less the few matching releases not visible (withdrawn, embargoed).
     countMatches: db.prepare(`SELECT count(*) FROM release_search WHERE release_search MATCH :match`).pluck(),
     countHiddenMatches: db.prepare(`SELECT (SELECT count(*) FROM releases r INDEXED BY releases_withdrawn WHERE r.status = 'withdrawn'
-        AND +r.id IN (SELECT rowid FROM release_search WHERE release_search MATCH :match))
+        AND +r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match))
       + (SELECT count(*) FROM releases r INDEXED BY releases_embargo WHERE r.embargo_until > :now AND r.status = 'published'
-        AND +r.id IN (SELECT rowid FROM release_search WHERE release_search MATCH :match))`).pluck(),
-    countSearch: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r ON r.id = f.rowid
+        AND +r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match))`).pluck(),
+    countSearch: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r ON r.id = f.${RELEASE_OF_SEARCH_ROW}
       WHERE release_search MATCH :match AND ${VISIBLE}
         AND (:department IS NULL OR r.department_id = :department)
         AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))`).pluck(),
-    unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = ?`),
+    // By the row's number as stored: called before the release's publication time is written anew.
+    unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
     // The same columns as the migration that created the index fills; herold_searchable is foldGerman's index side.
     indexRelease: db.prepare(`INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
-      SELECT r.id, herold_searchable(r.title), herold_searchable(r.subtitle), herold_searchable(r.body_text),
+      SELECT ${SEARCH_KEY}, herold_searchable(r.title), herold_searchable(r.subtitle), herold_searchable(r.body_text),
         herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
           WHERE rt.release_id = r.id)),
         herold_searchable(d.name),
@@ -398,11 +410,8 @@ export function createStore(db: Database) {
     }
   }
 
-  /** The search index is kept by the store, in the writing transaction: its text is folded in JavaScript. */
-  function reindex(id: number): void {
-    q.unindexRelease.run(id);
-    q.indexRelease.run(id);
-  }
+  // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript): a release
+  // leaves it before its row is written, as its row's number there depends on the publication time (SEARCH_KEY).
 
   function rowParams(input: ReleaseInput, slug: string, now: string) {
     return {
@@ -435,7 +444,7 @@ export function createStore(db: Database) {
       const slug = uniqueSlug(input.slug ?? slugify(input.title), null);
       const id = Number(q.insertRelease.run(rowParams(input, slug, now)).lastInsertRowid);
       writeChildren(id, input);
-      reindex(id);
+      q.indexRelease.run(id);
       return { id, outcome: 'new' };
     }
     const hash = contentHash(input);
@@ -454,9 +463,10 @@ export function createStore(db: Database) {
     if (slug !== existing.slug) q.rememberSlug.run(existing.slug, existing.id);
     const onlyStatus = Object.keys(previous).every((key) => key === 'status' || key === 'embargoUntil');
     const updatedAt = onlyStatus ? existing.updatedAt : (input.updatedAt ?? now);
+    q.unindexRelease.run(existing.id);
     q.updateRelease.run({ ...rowParams({ ...input, updatedAt }, slug, now), id: existing.id });
     writeChildren(existing.id, input);
-    reindex(existing.id);
+    q.indexRelease.run(existing.id);
     q.insertRevision.run(existing.id, now, note, JSON.stringify(previous));
     return { id: existing.id, outcome: 'changed' };
   };
@@ -471,6 +481,15 @@ export function createStore(db: Database) {
 
   function scopeParams(scope: Scope) {
     return scope.kind === 'all' ? {} : { scope: scope.id };
+  }
+
+  function searchParams(scope: Scope, match: string, now: Date) {
+    return {
+      match,
+      now: now.toISOString(),
+      topic: scope.kind === 'topic' ? scope.id : null,
+      department: scope.kind === 'department' ? scope.id : null,
+    };
   }
 
   function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {
@@ -515,16 +534,21 @@ export function createStore(db: Database) {
     searchReleases(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): { releases: Release[]; total: number } {
       const match = ftsQuery(text);
       if (!match) return { releases: [], total: 0 };
-      const params = {
-        match,
-        now: options.now.toISOString(),
-        topic: scope.kind === 'topic' ? scope.id : null,
-        department: scope.kind === 'department' ? scope.id : null,
-      };
+      const params = searchParams(scope, match, options.now);
       const total = scope.kind === 'all'
         ? (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: params.now }) as number)
         : q.countSearch.get(params) as number;
       return { releases: hydrate(q.search.all({ ...params, limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]), total };
+    },
+
+    /**
+     * The heads of the releases searchReleases returns, without counting the matches: its cost grows with
+     * the page, not with how many releases match (releasesByIds loads them whole).
+     */
+    searchReleaseHeads(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): ReleaseHead[] {
+      const match = ftsQuery(text);
+      if (!match) return [];
+      return q.searchHeads.all({ ...searchParams(scope, match, options.now), limit: options.limit, offset: options.offset ?? 0 }) as ReleaseHead[];
     },
 
     /**

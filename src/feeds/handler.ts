@@ -5,7 +5,7 @@ import { notFound } from '../http/errors.js';
 import { representation, type CachedResponder, type Representation } from '../http/representation.js';
 import type { ReleaseHead } from '../model.js';
 import { stringsFor } from '../pages/strings.js';
-import { FEED_FORMATS, ItemCache, renderFeed, wholeReleases, type FeedDocument, type FeedFormat, type ItemShelf } from './build.js';
+import { FEED_FORMATS, ItemCache, renderFeed, type FeedDocument, type FeedFormat, type ItemShelf } from './build.js';
 import { feedQueryString, parseFeedQuery, type FeedQuery } from './query.js';
 import { rendererId } from './renderer-id.js';
 
@@ -93,29 +93,31 @@ function createFeedRenderer(config: Config, store: Store) {
   const feedSite = { baseUrl: config.baseUrl, site: config.site, hub: hubUrl(config), items };
 
   /**
-   * One page of a scope's list, newest first, and the number of releases in all its pages. A list is read
-   * by its heads: only the releases whose items are rendered now are loaded whole.
+   * One page of a scope's list, newest first, whether a page follows, and the number of the last page.
+   * A list is read by its heads: only the releases whose items are rendered now are loaded whole. A
+   * search does not count its matches (that cost grows with them): its last page is not known.
    */
-  function page(scope: FeedScope, query: FeedQuery, now: Date): Pick<FeedDocument, 'releases' | 'load'> & { total: number } {
+  function page(scope: FeedScope, query: FeedQuery, now: Date): Pick<FeedDocument, 'releases' | 'load'> & { more: boolean; last: number | null } {
     const options = { now, limit: query.limit, offset: (query.page - 1) * query.limit };
+    const load = (heads: readonly ReleaseHead[]) => store.releasesByIds(heads.map((head) => head.id));
     if (query.q !== null) {
-      const { releases, total } = store.searchReleases(storeScope(scope), query.q, options);
-      return { ...wholeReleases(releases), total };
+      // One more than the page: whether a next page exists.
+      const heads = store.searchReleaseHeads(storeScope(scope), query.q, { ...options, limit: query.limit + 1 });
+      return { releases: heads.slice(0, query.limit), load, more: heads.length > query.limit, last: null };
     }
-    return {
-      releases: store.newestReleaseHeads(storeScope(scope), options),
-      load: (heads) => store.releasesByIds(heads.map((head) => head.id)),
-      total: store.countReleases(storeScope(scope), now),
-    };
+    const last = Math.max(1, Math.ceil(store.countReleases(storeScope(scope), now) / query.limit));
+    return { releases: store.newestReleaseHeads(storeScope(scope), options), load, more: query.page < last, last };
   }
 
   const withdrawn = stringsFor(config.site.language).feedWithdrawn;
 
   function build(scope: FeedScope, format: FeedFormat, query: FeedQuery, now: Date): Representation {
-    const { releases, load, total } = page(scope, query, now);
-    const last = Math.max(1, Math.ceil(total / query.limit));
+    const { releases, load, more, last } = page(scope, query, now);
     // Page 1 always exists (an empty feed is still a feed); a page past the end does not.
-    if (query.page > last) throw notFound(`This feed has ${last} page(s) of ${query.limit}; there is no page ${query.page}.`);
+    if (last !== null && query.page > last) throw notFound(`This feed has ${last} page(s) of ${query.limit}; there is no page ${query.page}.`);
+    if (last === null && query.page > 1 && releases.length === 0) {
+      throw notFound(`This search has no page ${query.page}: its matches end on an earlier page of ${query.limit}.`);
+    }
     // A page changes when anything on it or before it changes (an item moves along the list), never after it.
     const oldest = releases.length === query.limit ? releases.at(-1)!.publishedAt : '';
     // RFC 6721: the first page of every feed names what was withdrawn from it in the last 30 days (Atom only).
@@ -144,8 +146,8 @@ function createFeedRenderer(config: Config, store: Store) {
       pages: {
         first: urls(1),
         ...(query.page > 1 ? { previous: urls(query.page - 1) } : {}),
-        ...(query.page < last ? { next: urls(query.page + 1) } : {}),
-        last: urls(last),
+        ...(more ? { next: urls(query.page + 1) } : {}),
+        ...(last !== null ? { last: urls(last) } : {}),
       },
     };
     return representation(renderFeed(format, doc, feedSite), FEED_FORMATS[format].contentType, newest ? updated : null);

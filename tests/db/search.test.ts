@@ -173,3 +173,53 @@ describe('the migration to the German-folded index', () => {
     db.close();
   });
 });
+
+describe('the index numbered newest last', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const search = (store: ReturnType<typeof createStore>, text: string, limit = 10) => {
+    const found = store.searchReleases({ kind: 'all' }, text, { now, limit });
+    return { guids: found.releases.map((release) => release.guid), total: found.total };
+  };
+
+  test('a correction of the publication time moves a release along the matches and leaves no row of its old place', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const store = createStore(db);
+    const bridge = (guid: string, publishedAt: string, title = 'Brücke gesperrt') => input({ guid, title, publishedAt });
+    // Published out of the order they were stored in, one before 1970 (an archive), two in the same second.
+    store.upsertReleases([bridge('tag:b,2026:1', '2026-11-01T09:00:00Z'), bridge('tag:b,2026:2', '2026-11-03T09:00:00Z'),
+      bridge('tag:b,2026:3', '1969-07-20T20:17:00Z'), bridge('tag:b,2026:4', '2026-11-03T09:00:00.500Z'), bridge('tag:b,2026:5', '2026-11-02T09:00:00Z')]);
+    expect(search(store, 'brücke')).toEqual({ guids: ['tag:b,2026:4', 'tag:b,2026:2', 'tag:b,2026:5', 'tag:b,2026:1', 'tag:b,2026:3'], total: 5 });
+    // Each page is the part of that order, however the pages are cut.
+    const pages = [0, 2, 4].flatMap((offset) => store.searchReleases({ kind: 'all' }, 'brücke', { now, limit: 2, offset }).releases.map((r) => r.guid));
+    expect(pages).toEqual(search(store, 'brücke').guids);
+
+    store.upsertReleases([bridge('tag:b,2026:3', '2026-11-04T09:00:00Z', 'Brücke wieder offen')]);
+    expect(search(store, 'brücke')).toEqual({ guids: ['tag:b,2026:3', 'tag:b,2026:4', 'tag:b,2026:2', 'tag:b,2026:5', 'tag:b,2026:1'], total: 5 });
+    expect(search(store, 'offen')).toEqual({ guids: ['tag:b,2026:3'], total: 1 });
+    expect(search(store, 'gesperrt').guids).not.toContain('tag:b,2026:3');
+    expect(db.prepare('SELECT count(*) FROM release_search').pluck().get()).toBe(5);
+    expect(() => db.exec(`INSERT INTO release_search (release_search) VALUES ('integrity-check')`)).not.toThrow();
+    expect(store.searchReleaseHeads({ kind: 'all' }, 'brücke', { now, limit: 2, offset: 1 }).map((head) => head.id))
+      .toEqual(store.searchReleases({ kind: 'all' }, 'brücke', { now, limit: 2, offset: 1 }).releases.map((release) => release.id));
+    db.close();
+  });
+
+  test('the migration numbers the rows of an index made before it', () => {
+    const step = migrations.findIndex((sql) => sql.includes('newest last'));
+    expect(step).toBeGreaterThan(0);
+    const db = new Database(':memory:');
+    migrate(db);
+    const store = createStore(db);
+    store.upsertReleases([input({ guid: 'tag:m,2026:1', title: 'Neuer Radweg', publishedAt: '2026-11-02T09:00:00Z' }),
+      input({ guid: 'tag:m,2026:2', title: 'Alter Radweg', publishedAt: '2026-11-01T09:00:00Z' })]);
+    // The index as the migrations before made it: numbered by release id.
+    db.exec(`INSERT INTO release_search (release_search) VALUES ('delete-all')`);
+    db.exec(`INSERT INTO release_search (rowid, title) SELECT id, herold_searchable(title) FROM releases`);
+    db.pragma(`user_version = ${step}`);
+    migrate(db);
+    expect(search(createStore(db), 'radweg')).toEqual({ guids: ['tag:m,2026:1', 'tag:m,2026:2'], total: 2 });
+    expect(db.prepare('SELECT count(*) FROM release_search').pluck().get()).toBe(2);
+    db.close();
+  });
+});
