@@ -215,7 +215,8 @@ export function createStore(db: Database) {
       WHERE release_search MATCH :match AND ${VISIBLE}
         AND (:department IS NULL OR r.department_id = :department)
         AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))`).pluck(),
-    // By the row's number as stored: called before the release's publication time is written anew.
+    // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
+    // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
     unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
     // The same columns as the migration that created the index fills; herold_searchable is foldGerman's index side.
     indexRelease: db.prepare(`INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
@@ -409,9 +410,6 @@ export function createStore(db: Database) {
       list.forEach((item, position) => q.insertMedia.run({ releaseId: id, kind, position, ...mediaFields(item) }));
     }
   }
-
-  // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript): a release
-  // leaves it before its row is written, as its row's number there depends on the publication time (SEARCH_KEY).
 
   function rowParams(input: ReleaseInput, slug: string, now: string) {
     return {
