@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { ftsQuery, RELEASE_OF_SEARCH_ROW } from './store.js';
+import { createSearchMatch } from './search-text.js';
+import { RELEASE_OF_SEARCH_ROW } from './store.js';
 
 /** Which releases a list may show: what the public sees, or (token holders) all or one state. */
 export type ListVisibility = 'public' | 'all' | 'published' | 'embargoed' | 'withdrawn';
@@ -35,7 +36,7 @@ const VISIBILITY = `CASE :visibility
   END`;
 const FILTERS = `(:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
   AND (:department IS NULL OR r.department_id = :department) AND ${VISIBILITY}`;
-// The search index is the store's (release_search, filled by it); its query is built by the store's ftsQuery.
+// The search index is the store's (release_search, filled by it); its query is built as the store's (createSearchMatch).
 const SEARCH = `r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match)`;
 // Keyset paging: rows strictly after the cursor in (published_at DESC, id DESC) order, so inserts never shift a page.
 const AFTER = `(:afterPublished IS NULL OR (r.published_at, r.id) < (:afterPublished, :afterId))`;
@@ -43,6 +44,7 @@ const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;
 
 /** The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once. */
 export function createApiStore(db: Database) {
+  const searchMatch = createSearchMatch(db);
   const q = {
     page: db.prepare(`SELECT r.id FROM releases r WHERE ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
     pageSearch: db.prepare(`SELECT r.id FROM releases r WHERE ${SEARCH} AND ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
@@ -61,7 +63,7 @@ export function createApiStore(db: Database) {
      * `limit + 1` ids: one more than asked says whether there is a next page.
      */
     listReleaseIds(query: ListQuery, now: Date): { ids: number[]; total: number } {
-      const match = query.q === null ? null : ftsQuery(query.q);
+      const match = query.q === null ? null : searchMatch(query.q);
       if (query.q !== null && match === null) return { ids: [], total: 0 };
       const filters = {
         visibility: query.visibility, now: now.toISOString(), topic: query.topicId, department: query.departmentId,

@@ -293,6 +293,26 @@ export const migrations: readonly string[] = [
     herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
   FROM releases r LEFT JOIN departments d ON d.id = r.department_id;
   `,
+  `
+  -- The index's words, so that a word typed is searched as the words that begin with it, each read newest first
+  -- (an FTS5 prefix query merges the lists of all of them before it yields a match). The index is filled anew from
+  -- words alone (herold_searchable now writes nothing else), so that it and this list split text the same way.
+  CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+  INSERT INTO release_search (release_search) VALUES ('delete-all');
+  CREATE TEMP TABLE searched AS
+  SELECT unixepoch(r.published_at) * 1073741824 + r.id AS key, herold_searchable(r.title) AS title,
+    herold_searchable(r.subtitle) AS subtitle, herold_searchable(r.body_text) AS body,
+    herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
+      WHERE rt.release_id = r.id)) AS topics,
+    herold_searchable(d.name) AS department,
+    herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation'))) AS contact
+  FROM releases r LEFT JOIN departments d ON d.id = r.department_id;
+  INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
+  SELECT key, title, subtitle, body, topics, department, contact FROM temp.searched;
+  INSERT OR IGNORE INTO search_words (word)
+  SELECT w.value FROM temp.searched s, json_each(herold_index_words(s.title, s.subtitle, s.body, s.topics, s.department, s.contact)) w;
+  DROP TABLE temp.searched;
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

@@ -5,7 +5,7 @@ import type { Contact, Media, Probe, Release, ReleaseHead, ReleaseInput, Release
 import { readerEssence, slugify } from '../text.js';
 import { createRenderedStore } from './rendered-store.js';
 import { createStatusStore } from './status-store.js';
-import { foldGerman, registerSearchFunctions } from './search-text.js';
+import { createSearchMatch, indexWords, registerSearchFunctions, searchableText } from './search-text.js';
 
 /** How long a withdrawn release stays in the Atom feeds as an RFC 6721 tombstone. */
 export const TOMBSTONE_MS = 30 * 24 * 60 * 60 * 1000;
@@ -144,16 +144,6 @@ function normalizedOf(release: Release): Normalized {
   };
 }
 
-/**
- * An FTS5 query from what a person typed: folded like the index (foldGerman), each word quoted (so no
- * word is read as FTS syntax) and matched as a prefix; all words must occur. Null when there is no word.
- */
-export function ftsQuery(text: string): string | null {
-  const words = foldGerman(text).match(/[\p{L}\p{N}]+/gu) ?? [];
-  if (words.length === 0) return null;
-  return words.slice(0, 20).map((word) => `"${word}"*`).join(' ');
-}
-
 function instant(value: string, field: string, guid: string): string {
   const time = Date.parse(value);
   if (!Number.isFinite(time)) throw new Error(`store: release ${guid}: ${field} "${value}" is not a date-time`);
@@ -218,14 +208,16 @@ export function createStore(db: Database) {
     // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
     // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
     unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
-    // The same columns as the migration that created the index fills; herold_searchable is foldGerman's index side.
+    // The texts the index holds of a release (in the columns of migration 13); the store writes their searchable forms.
+    searchedTexts: db.prepare(`SELECT r.title, r.subtitle, r.body_text AS body,
+        (SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id WHERE rt.release_id = r.id) AS topics,
+        d.name AS department,
+        concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')) AS contact
+      FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`).raw(),
     indexRelease: db.prepare(`INSERT INTO release_search (rowid, title, subtitle, body, topics, department, contact)
-      SELECT ${SEARCH_KEY}, herold_searchable(r.title), herold_searchable(r.subtitle), herold_searchable(r.body_text),
-        herold_searchable((SELECT group_concat(t.name, ' ') FROM release_topics rt JOIN topics t ON t.id = rt.topic_id
-          WHERE rt.release_id = r.id)),
-        herold_searchable(d.name),
-        herold_searchable(concat_ws(' ', json_extract(r.contact_json, '$.name'), json_extract(r.contact_json, '$.organisation')))
-      FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`),
+      SELECT ${SEARCH_KEY}, ?, ?, ?, ?, ?, ? FROM releases r WHERE r.id = ?`),
+    // The index's words only grow: a word no release holds any more matches nothing.
+    indexWords: db.prepare(`INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(?)`),
     // What a reader of a list can have seen change: a write (correction, withdrawal) or an embargo lifting,
     // of any release in the scope published since :since; releases still under embargo reveal nothing.
     changeAll: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
@@ -435,6 +427,14 @@ export function createStore(db: Database) {
     };
   }
 
+  const searchMatch = createSearchMatch(db);
+  /** Writes a release into the search index, and its words into search_words, in the caller's transaction. */
+  const indexRelease = (id: number) => {
+    const texts = (q.searchedTexts.get(id) as Array<string | null>).map((text) => (text === null ? '' : searchableText(text)));
+    q.indexRelease.run(...texts, id);
+    q.indexWords.run(JSON.stringify(indexWords(texts)));
+  };
+
   const upsertOne = (given: ReleaseInput, now: string, note: string | null): { id: number; outcome: UpsertOutcome } => {
     const input = withCanonicalInstants(given);
     const existing = one(q.byGuid.get(input.guid));
@@ -442,7 +442,7 @@ export function createStore(db: Database) {
       const slug = uniqueSlug(input.slug ?? slugify(input.title), null);
       const id = Number(q.insertRelease.run(rowParams(input, slug, now)).lastInsertRowid);
       writeChildren(id, input);
-      q.indexRelease.run(id);
+      indexRelease(id);
       return { id, outcome: 'new' };
     }
     const hash = contentHash(input);
@@ -464,7 +464,7 @@ export function createStore(db: Database) {
     q.unindexRelease.run(existing.id);
     q.updateRelease.run({ ...rowParams({ ...input, updatedAt }, slug, now), id: existing.id });
     writeChildren(existing.id, input);
-    q.indexRelease.run(existing.id);
+    indexRelease(existing.id);
     q.insertRevision.run(existing.id, now, note, JSON.stringify(previous));
     return { id: existing.id, outcome: 'changed' };
   };
@@ -530,7 +530,7 @@ export function createStore(db: Database) {
      * beginning), umlauts and accents folded. A query without words finds nothing.
      */
     searchReleases(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): { releases: Release[]; total: number } {
-      const match = ftsQuery(text);
+      const match = searchMatch(text);
       if (!match) return { releases: [], total: 0 };
       const params = searchParams(scope, match, options.now);
       const total = scope.kind === 'all'
@@ -544,7 +544,7 @@ export function createStore(db: Database) {
      * the page, not with how many releases match (releasesByIds loads them whole).
      */
     searchReleaseHeads(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): ReleaseHead[] {
-      const match = ftsQuery(text);
+      const match = searchMatch(text);
       if (!match) return [];
       return q.searchHeads.all({ ...searchParams(scope, match, options.now), limit: options.limit, offset: options.offset ?? 0 }) as ReleaseHead[];
     },

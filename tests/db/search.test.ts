@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Database from 'better-sqlite3';
 import { migrate, migrations } from '../../src/db/migrations.js';
-import { foldGerman, searchableText } from '../../src/db/search-text.js';
-import { createStore, ftsQuery } from '../../src/db/store.js';
+import fc from 'fast-check';
+import { createSearchMatch, foldGerman, indexWords, searchableText, WORDS_PER_PREFIX } from '../../src/db/search-text.js';
+import { createStore } from '../../src/db/store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 
@@ -60,8 +61,11 @@ describe('full-text search', () => {
 
   test('FTS syntax in the query is taken as words, not as operators', () => {
     // Words are folded like the index, so operators lose their meaning twice: quoted and lower-cased.
-    expect(ftsQuery('a OR b" NEAR(')).toBe('"a"* "or"* "b"* "near"*');
-    expect(ftsQuery('  "* ()')).toBeNull();
+    const match = createSearchMatch(t.store.connection());
+    // Each word typed is matched as the indexed words that begin with it.
+    expect(match('BAUST "Mark')).toBe('("baustelle" OR "baustellen") AND ("markt")');
+    expect(match('  "* ()')).toBeNull();
+    expect(match('baustelle OR')).toBeNull();
     expect(titles('" OR * )(')).toEqual([]);
     expect(titles('-baustelle')).toEqual(['Sperrung der Jülicher Straße']);
   });
@@ -83,7 +87,7 @@ describe('German folding', () => {
   });
 
   test('the index holds the transliterated and the dotless spelling of umlaut words', () => {
-    expect(searchableText('Serap Güler, Jülicher Straße')).toBe('serap gueler, juelicher strasse guler julicher');
+    expect(searchableText('Serap Güler, Jülicher Straße')).toBe('serap gueler juelicher strasse guler julicher');
     expect(searchableText('Baustelle am Markt')).toBe('baustelle am markt');
   });
 
@@ -216,10 +220,91 @@ describe('the index numbered newest last', () => {
     // The index as the migrations before made it: numbered by release id.
     db.exec(`INSERT INTO release_search (release_search) VALUES ('delete-all')`);
     db.exec(`INSERT INTO release_search (rowid, title) SELECT id, herold_searchable(title) FROM releases`);
+    db.exec('DROP TABLE search_words');
     db.pragma(`user_version = ${step}`);
     migrate(db);
     expect(search(createStore(db), 'radweg')).toEqual({ guids: ['tag:m,2026:1', 'tag:m,2026:2'], total: 2 });
     expect(db.prepare('SELECT count(*) FROM release_search').pluck().get()).toBe(2);
+    db.close();
+  });
+});
+
+describe('words typed searched as the indexed words that begin with them', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
+  /** What a search must find, worked out without the index: every word typed begins a word of the release. */
+  const expected = (releases: ReadonlyArray<{ guid: string; title: string; body: string }>, typed: string) => {
+    const prefixes = foldGerman(typed).match(WORD) ?? [];
+    if (prefixes.length === 0) return [];
+    return releases.filter((release) => {
+      const words = indexWords([searchableText(release.title), searchableText(release.body)]);
+      return prefixes.every((prefix) => words.some((word) => word.startsWith(prefix)));
+    }).map((release) => release.guid).reverse();
+  };
+
+  test('finds exactly the releases a word-by-word reading finds, newest first, counted alike', () => {
+    // Few letters, so that words share beginnings, often more than WORDS_PER_PREFIX of them.
+    const word = fc.stringMatching(/^[abäßeü]{1,5}$/);
+    const text = fc.array(word, { minLength: 1, maxLength: 12 }).map((words) => words.join(' '));
+    fc.assert(fc.property(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 12 }), fc.array(word, { minLength: 1, maxLength: 3 }),
+      (texts, typed) => {
+        const db = new Database(':memory:');
+        migrate(db);
+        const store = createStore(db);
+        const releases = texts.map(([title, body], index) => ({ guid: `tag:p,2026:${index}`, title, body }));
+        store.upsertReleases(releases.map((release, index) => input({ ...release, body: `<p>${release.body}</p>`,
+          publishedAt: new Date(Date.UTC(2026, 0, 1 + index)).toISOString() })), { now });
+        for (const query of [typed.join(' '), typed.join(' ').toUpperCase()]) {
+          const want = expected(releases, query);
+          const found = store.searchReleases({ kind: 'all' }, query, { now, limit: 20 });
+          expect(found.releases.map((release) => release.guid), query).toEqual(want);
+          expect(found.total, query).toBe(want.length);
+          expect(store.searchReleaseHeads({ kind: 'all' }, query, { now, limit: 20 }).map((head) => head.id))
+            .toEqual(found.releases.map((release) => release.id));
+        }
+        db.close();
+      }), { numRuns: 150 });
+  }, 30_000);
+
+  test(`a word typed that begins more than ${WORDS_PER_PREFIX} indexed words is searched as a prefix, and finds them all`, () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const store = createStore(db);
+    const letters = 'abcdefghijklmnopqrstuvwxyz';
+    const words = Array.from({ length: WORDS_PER_PREFIX + 8 }, (_, index) => `bau${letters[index % 26]}${letters[Math.floor(index / 26)]}`);
+    store.upsertReleases(words.map((word, index) => input({ guid: `tag:w,2026:${index}`, title: `Neu: ${word}`,
+      publishedAt: new Date(Date.UTC(2026, 0, 1 + index)).toISOString() })), { now });
+    const match = createSearchMatch(db);
+    expect(match('bau')).toBe('("bau"*)');
+    expect(match('baua')).toBe('("bauaa" OR "bauab")');
+    const found = store.searchReleases({ kind: 'all' }, 'bau', { now, limit: 100 });
+    expect(found.total).toBe(words.length);
+    expect(found.releases.map((release) => release.guid)).toEqual(words.map((_, index) => `tag:w,2026:${index}`).reverse());
+    expect(store.searchReleases({ kind: 'all' }, 'baua neu', { now, limit: 100 }).releases.map((release) => release.title))
+      .toEqual(['Neu: bauab', 'Neu: bauaa']);
+    db.close();
+  });
+
+  test('the migration lists the words of an index made before it, and indexes words alone', () => {
+    const step = migrations.findIndex((sql) => sql.includes('CREATE TABLE search_words'));
+    expect(step).toBeGreaterThan(0);
+    const db = new Database(':memory:');
+    migrate(db);
+    const store = createStore(db);
+    store.upsertReleases([input({ guid: 'tag:v,2026:1', title: 'Sperrung der Jülicher Straße', publishedAt: '2026-11-02T09:00:00Z',
+      topics: ['Straßenbau'], contact: { name: 'Serap Güler', organisation: 'Presseamt', street: null, postcode: null, city: null,
+        phone: null, fax: null, email: null } })]);
+    // The index as the migrations before made it: folded text with its punctuation, and no list of words.
+    db.exec(`DROP TABLE search_words`);
+    db.exec(`INSERT INTO release_search (release_search) VALUES ('delete-all')`);
+    db.exec(`INSERT INTO release_search (rowid, title) SELECT unixepoch(published_at) * 1073741824 + id, lower(title) || ', (alt).' FROM releases`);
+    db.pragma(`user_version = ${step}`);
+    migrate(db);
+    const guids = (text: string) => createStore(db).searchReleases({ kind: 'all' }, text, { now, limit: 5 }).releases.map((release) => release.guid);
+    for (const text of ['jüli', 'Strasse', 'guler', 'presse', 'strassenb']) expect(guids(text), text).toEqual(['tag:v,2026:1']);
+    expect(guids('alt')).toEqual([]);
+    expect(db.prepare(`SELECT word FROM search_words WHERE word LIKE 'ju%' ORDER BY word`).pluck().all()).toEqual(['juelicher', 'julicher']);
+    expect(() => db.exec(`INSERT INTO release_search (release_search) VALUES ('integrity-check')`)).not.toThrow();
     db.close();
   });
 });
