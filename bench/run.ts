@@ -49,6 +49,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = 50;
 const GZIP = { 'accept-encoding': 'gzip' };
+/**
+ * The public URL of every dataset's Herold, in the bench process and in the server alike, whatever port
+ * it listens on: the items a render keeps are kept per base URL, so the server finds the bench's.
+ */
+const BASE_URL = 'http://herold.bench.test';
 
 /** The targets of the issue's list: what readers, embeds and journalists ask for most. */
 interface Target {
@@ -165,25 +170,20 @@ function everyFeedAndPage(store: Store, now: Date): string[] {
 }
 
 /** Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1. */
-async function coldCosts(config: Config, store: Store, paths: Record<string, string>, samples: number): Promise<Record<string, number>> {
-  const result: Record<string, number> = {};
+async function coldCosts(config: Config, store: Store, paths: Record<string, string>, samples: number, into: Record<string, number[]>): Promise<void> {
   for (const [name, urlPath] of Object.entries(paths)) {
-    const times: number[] = [];
-    // The first sample is not counted: the compiler's first work on the path, which the first dataset would pay alone.
-    for (let i = 0; i <= samples; i++) {
+    for (let i = 0; i < samples; i++) {
       const app = createApp({ config, store, log: () => {} });
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       const port = (server.address() as AddressInfo).port;
       const start = performance.now();
       const answer = await get(port, urlPath, GZIP);
-      if (i > 0) times.push(performance.now() - start);
+      (into[name] ??= []).push(performance.now() - start);
       if (answer.status !== 200) throw new Error(`${urlPath}: status ${answer.status}`);
       await new Promise((resolve) => server.close(resolve));
     }
-    result[name] = median(times);
   }
-  return result;
 }
 
 interface RenderFigure {
@@ -197,38 +197,94 @@ interface RenderFigure {
   readonly bytes: number;
 }
 
+/** The samples of coldRenders, per format: the three kinds of render (RenderFigure), in ms, and the document's size. */
+type RenderSamples = Record<string, { times: number[]; fromShelf: number[]; fromNothing: number[]; bytes: number }>;
+
 /**
- * Renders of a 50-item feed in each format: query, render and hash, no HTTP, no compression. `store`
+ * Renders of a 50-item feed in each format: query, render, hash, no HTTP, no compression. `store`
  * keeps rendered items beside the database, `bare` (a connection without that file) keeps none.
  */
-function coldRenders(config: Config, store: Store, bare: Store, samples: number): Record<string, RenderFigure> {
-  const body = createFeedBody(config, store);
+function coldRenders(config: Config, store: Store, bare: Store, samples: number, into: RenderSamples): void {
   const now = new Date();
-  const result: Record<string, RenderFigure> = {};
+  const timed = (render: (url: string, now: Date) => unknown, url: string) => {
+    const start = performance.now();
+    render(url, now);
+    return performance.now() - start;
+  };
   for (const format of ['rss', 'atom', 'json']) {
     const url = `${config.baseUrl}/feeds/all.${format}?limit=50`;
-    const bytes = body(url, now).body.length;
-    // Not counted: the compiler's first work on the renderer, which the first dataset would pay alone.
-    for (let i = 0; i < 10; i++) {
-      createFeedBody(config, store)(url, now);
-      createFeedBody(config, bare)(url, now);
-    }
-    const times: number[] = [];
-    const fromShelf: number[] = [];
-    const fromNothing: number[] = [];
-    const timed = (render: (url: string, now: Date) => unknown) => {
-      const start = performance.now();
-      render(url, now);
-      return performance.now() - start;
-    };
+    const body = createFeedBody(config, store);
+    const figure = (into[format] ??= { times: [], fromShelf: [], fromNothing: [], bytes: body(url, now).body.length });
     for (let i = 0; i < samples; i++) {
-      times.push(timed(body));
-      fromShelf.push(timed(createFeedBody(config, store)));
-      fromNothing.push(timed(createFeedBody(config, bare)));
+      figure.times.push(timed(body, url));
+      figure.fromShelf.push(timed(createFeedBody(config, store), url));
+      figure.fromNothing.push(timed(createFeedBody(config, bare), url));
     }
-    result[format] = { median: median(times), p95: percentile(times, 0.95), fromShelf: median(fromShelf), fromNothing: median(fromNothing), bytes };
   }
-  return result;
+}
+
+/** One dataset as the cost phase measures it, in this process. */
+interface CostSubject {
+  readonly size: number;
+  readonly config: Config;
+  readonly store: Store;
+  readonly bare: Store;
+  readonly paths: Record<string, string>;
+  readonly renders: RenderSamples;
+  readonly http: Record<string, number[]>;
+  close(): void;
+}
+
+/**
+ * The renders and first requests of every dataset, in interleaved rounds across the sizes (as the load is
+ * across the servers; the order alternating), so that the machine's drift hits every size alike and the
+ * flatness compares like with like. The compiler's work on each path comes first and is not counted:
+ * 50 renders of each kind and one first request per target and dataset, which also leaves each feed's
+ * items in the dataset's `herold.rendered.db` (with the base URL the server is started with after).
+ */
+async function measureCosts(sizes: readonly number[], log: (line: string) => void): Promise<Map<number, Pick<SizeReport, 'cold' | 'coldHttp'>>> {
+  const subjects: CostSubject[] = sizes.map((size) => {
+    const dir = datasetDir(CACHE, size, log);
+    const config = loadConfig({ HEROLD_DATA_DIR: dir, HEROLD_BASE_URL: BASE_URL, HEROLD_LOG_LEVEL: 'silent' }, dir);
+    const db = openDatabase(config.databaseFile);
+    const unattached = attachRenderedItems(db, config.databaseFile);
+    if (unattached) throw unattached;
+    const bareDb = openDatabase(config.databaseFile);
+    const store = createStore(db);
+    const paths = Object.fromEntries(targets(middleSlug(store, size), '').filter((target) => !('if-none-match' in target.headers))
+      .map((target) => [target.name.replace(/, gzip$/, ''), target.path]));
+    return {
+      size, config, store, bare: createStore(bareDb), paths, renders: {}, http: {},
+      close: () => { db.close(); bareDb.close(); },
+    };
+  });
+  try {
+    for (const subject of subjects) {
+      coldRenders(subject.config, subject.store, subject.bare, 50, {});
+      await coldCosts(subject.config, subject.store, subject.paths, 1, {});
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
+        coldRenders(subject.config, subject.store, subject.bare, Math.ceil(60 / ROUNDS), subject.renders);
+        await coldCosts(subject.config, subject.store, subject.paths, Math.ceil(15 / ROUNDS), subject.http);
+      }
+      log(`renders and first requests: round ${round + 1} of ${ROUNDS} done`);
+    }
+  } finally {
+    for (const subject of subjects) subject.close();
+  }
+  return new Map(subjects.map((subject) => [subject.size, {
+    cold: Object.fromEntries(Object.entries(subject.renders).map(([format, samples]) => [format, {
+      median: median(samples.times), p95: percentile(samples.times, 0.95), fromShelf: median(samples.fromShelf),
+      fromNothing: median(samples.fromNothing), bytes: samples.bytes,
+    }])),
+    coldHttp: Object.fromEntries(Object.entries(subject.http).map(([name, samples]) => [name, median(samples)])),
+  }]));
+}
+
+/** The slug of the release in the middle of a dataset, whose page is a target. */
+function middleSlug(store: Store, size: number): string {
+  return store.newestReleases({ kind: 'all' }, { now: new Date(), limit: 1, offset: Math.floor(size / 2) })[0]!.slug;
 }
 
 interface SizeReport {
@@ -239,24 +295,15 @@ interface SizeReport {
   readonly residentMb: { warm: number; afterLoad: number };
 }
 
-async function measureSize(size: number, log: (line: string) => void): Promise<SizeReport> {
+async function measureSize(size: number, log: (line: string) => void): Promise<Omit<SizeReport, 'cold' | 'coldHttp'>> {
   const dir = datasetDir(CACHE, size, log);
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ HEROLD_DATA_DIR: dir, HEROLD_BASE_URL: baseUrl, HEROLD_LOG_LEVEL: 'silent' }, dir);
-  const db = openDatabase(config.databaseFile);
-  const unattached = attachRenderedItems(db, config.databaseFile);
-  if (unattached) throw unattached;
+  const db = openDatabase(path.join(dir, 'herold.db'));
   const store = createStore(db);
-  const bareDb = openDatabase(config.databaseFile);
   const now = new Date();
-  const middle = store.newestReleases({ kind: 'all' }, { now, limit: 1, offset: Math.floor(size / 2) })[0]!;
-  const cold = coldRenders(config, store, createStore(bareDb), 60);
-  bareDb.close();
-  log(`${size}: render after a write ${Object.entries(cold).map(([format, figure]) => `${format} ${figure.median.toFixed(2)} ms`).join(', ')}`);
 
   const herold = startProcess([...NODE_OPTIONS, path.join(REPO, 'dist', 'src', 'cli.js'), 'serve'], {
-    ...process.env, ...START_ENV, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: baseUrl,
+    ...process.env, ...START_ENV, HEROLD_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HEROLD_BASE_URL: BASE_URL,
     // The rate limits stay on (their cost is measured), at the highest limit, which one client's load stays under.
     HEROLD_RATE_LIMIT_API: '999999', HEROLD_RATE_LIMIT_SEARCH: '999999', NODE_ENV: 'production',
   });
@@ -271,9 +318,7 @@ async function measureSize(size: number, log: (line: string) => void): Promise<S
     }
     const warm = residentMb(herold.pid!);
     const etag = (await get(port, '/feeds/all.rss?limit=50', GZIP)).headers.ETag!;
-    const list = targets(middle.slug, etag);
-    const coldHttp = await coldCosts(config, store, Object.fromEntries(list.filter((target) => !target.headers['if-none-match'])
-      .map((target) => [target.name.replace(/, gzip$/, ''), target.path])), 15);
+    const list = targets(middleSlug(store, size), etag);
 
     // What the baseline replays: Herold's own answer to each target, less what node writes itself.
     const recorded: Recorded[] = [];
@@ -323,7 +368,7 @@ async function measureSize(size: number, log: (line: string) => void): Promise<S
       herold: pick(runs.get(target.name)!.herold), baseline: pick(runs.get(target.name)!.baseline),
       bytes: Buffer.from(recorded[index]!.body, 'base64').length,
     }]));
-    return { size, cold, coldHttp, load: loadReport, residentMb: { warm, afterLoad } };
+    return { size, load: loadReport, residentMb: { warm, afterLoad } };
   } finally {
     if (baseline) await stopProcess(baseline);
     await stopProcess(herold);
@@ -352,7 +397,8 @@ async function main(): Promise<void> {
   print(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load: ${CLIENT}, ${CONNECTIONS} connections, `
     + `${ROUNDS} interleaved rounds × ${SECONDS} s per target and server, medians; ${PIN ? 'servers on CPU 0, client on CPU 1' : 'not pinned'}.`);
   const reports: SizeReport[] = [];
-  for (const size of SIZES) reports.push(await measureSize(size, progress));
+  const costs = await measureCosts(SIZES, progress);
+  for (const size of SIZES) reports.push({ ...(await measureSize(size, progress)), ...costs.get(size)! });
 
   for (const report of reports) {
     print();
