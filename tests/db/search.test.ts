@@ -7,6 +7,13 @@ import { createStore } from '../../src/db/store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 
+/** A store on a new database in memory, migrated. */
+function migratedStore() {
+  const db = new Database(':memory:');
+  migrate(db);
+  return { db, store: createStore(db) };
+}
+
 let t: TestApp;
 beforeAll(() => {
   t = createTestApp();
@@ -186,9 +193,7 @@ describe('the index numbered newest last', () => {
   };
 
   test('a correction of the publication time moves a release along the matches and leaves no row of its old place', () => {
-    const db = new Database(':memory:');
-    migrate(db);
-    const store = createStore(db);
+    const { db, store } = migratedStore();
     const bridge = (guid: string, publishedAt: string, title = 'Brücke gesperrt') => input({ guid, title, publishedAt });
     // Published out of the order they were stored in, one before 1970 (an archive), two in the same second.
     store.upsertReleases([bridge('tag:b,2026:1', '2026-11-01T09:00:00Z'), bridge('tag:b,2026:2', '2026-11-03T09:00:00Z'),
@@ -212,9 +217,7 @@ describe('the index numbered newest last', () => {
   test('the migration numbers the rows of an index made before it', () => {
     const step = migrations.findIndex((sql) => sql.includes('newest last'));
     expect(step).toBeGreaterThan(0);
-    const db = new Database(':memory:');
-    migrate(db);
-    const store = createStore(db);
+    const { db, store } = migratedStore();
     store.upsertReleases([input({ guid: 'tag:m,2026:1', title: 'Neuer Radweg', publishedAt: '2026-11-02T09:00:00Z' }),
       input({ guid: 'tag:m,2026:2', title: 'Alter Radweg', publishedAt: '2026-11-01T09:00:00Z' })]);
     // The index as the migrations before made it: numbered by release id.
@@ -248,9 +251,7 @@ describe('words typed searched as the indexed words that begin with them', () =>
     const text = fc.array(word, { minLength: 1, maxLength: 12 }).map((words) => words.join(' '));
     fc.assert(fc.property(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 12 }), fc.array(word, { minLength: 1, maxLength: 3 }),
       (texts, typed) => {
-        const db = new Database(':memory:');
-        migrate(db);
-        const store = createStore(db);
+        const { db, store } = migratedStore();
         const releases = texts.map(([title, body], index) => ({ guid: `tag:p,2026:${index}`, title, body }));
         store.upsertReleases(releases.map((release, index) => input({ ...release, body: `<p>${release.body}</p>`,
           publishedAt: new Date(Date.UTC(2026, 0, 1 + index)).toISOString() })), { now });
@@ -267,9 +268,7 @@ describe('words typed searched as the indexed words that begin with them', () =>
   }, 30_000);
 
   test(`a word typed that begins more than ${WORDS_PER_PREFIX} indexed words is searched as a prefix, and finds them all`, () => {
-    const db = new Database(':memory:');
-    migrate(db);
-    const store = createStore(db);
+    const { db, store } = migratedStore();
     const letters = 'abcdefghijklmnopqrstuvwxyz';
     const words = Array.from({ length: WORDS_PER_PREFIX + 8 }, (_, index) => `bau${letters[index % 26]}${letters[Math.floor(index / 26)]}`);
     store.upsertReleases(words.map((word, index) => input({ guid: `tag:w,2026:${index}`, title: `Neu: ${word}`,
@@ -288,9 +287,7 @@ describe('words typed searched as the indexed words that begin with them', () =>
   test('the migration lists the words of an index made before it, and indexes words alone', () => {
     const step = migrations.findIndex((sql) => sql.includes('CREATE TABLE search_words'));
     expect(step).toBeGreaterThan(0);
-    const db = new Database(':memory:');
-    migrate(db);
-    const store = createStore(db);
+    const { db, store } = migratedStore();
     store.upsertReleases([input({ guid: 'tag:v,2026:1', title: 'Sperrung der Jülicher Straße', publishedAt: '2026-11-02T09:00:00Z',
       topics: ['Straßenbau'], contact: { name: 'Serap Güler', organisation: 'Presseamt', street: null, postcode: null, city: null,
         phone: null, fax: null, email: null } })]);

@@ -30,7 +30,7 @@ const release = (index: number, body = `<p>Text der Meldung ${index} &amp; mehr.
 const releases = Array.from({ length: 12 }, (_, index) => release(index));
 
 /** A process of the service: its own connection and memory, on the folder `dir` (a new one when absent). */
-function process(dir?: string, env: Record<string, string> = {}, storeCalls?: string[]): TestApp {
+function serviceProcess(dir?: string, env: Record<string, string> = {}, storeCalls?: string[]): TestApp {
   const t = createTestApp({ dir: dir ?? mkdtempSync(path.join(tmpdir(), 'herold-rendered-')), env, storeCalls });
   // The folder outlives each process and goes at the end of the test.
   opened.push({ close: () => t.db.close() });
@@ -51,7 +51,7 @@ const kept = (db: Database.Database, kind: string) =>
 
 describe('rendered items kept beside the database', () => {
   test('a process that starts takes the items another rendered, and its feeds are byte for byte the same', async () => {
-    const first = process();
+    const first = serviceProcess();
     first.store.upsertReleases(releases, { now: WRITTEN });
     const answers: Record<string, string> = {};
     for (const format of ['rss', 'atom', 'json']) {
@@ -61,7 +61,7 @@ describe('rendered items kept beside the database', () => {
 
     // It reads the list by its heads and loads no release whole.
     const calls: string[] = [];
-    const second = process(first.dir, {}, calls);
+    const second = serviceProcess(first.dir, {}, calls);
     for (const format of ['rss', 'atom', 'json']) {
       expect((await request(second.app).get(`/feeds/all.${format}`).expect(200)).text).toBe(answers[format]);
     }
@@ -70,7 +70,7 @@ describe('rendered items kept beside the database', () => {
 
     // What a third process shows comes from the file: a changed kept item shows in its feed.
     itemsFile(first).prepare(`UPDATE items SET body = CAST(replace(CAST(body AS TEXT), 'Text der Meldung 3 ', 'Aus der Ablage ') AS BLOB)`).run();
-    const third = process(first.dir);
+    const third = serviceProcess(first.dir);
     for (const format of ['rss', 'atom', 'json']) {
       const text = (await request(third.app).get(`/feeds/all.${format}`).expect(200)).text;
       expect(text).toContain('Aus der Ablage');
@@ -79,7 +79,7 @@ describe('rendered items kept beside the database', () => {
   });
 
   test('an item kept of an older version of its release, or by another renderer, is rendered anew', async () => {
-    const first = process();
+    const first = serviceProcess();
     first.store.upsertReleases(releases, { now: WRITTEN });
     await request(first.app).get('/feeds/all.rss').expect(200);
     itemsFile(first).prepare(`UPDATE items SET body = CAST(replace(CAST(body AS TEXT), '<p>Text', '<p>Alt') AS BLOB)`).run();
@@ -87,7 +87,7 @@ describe('rendered items kept beside the database', () => {
     // A correction: a new version of one release, the only one loaded whole.
     first.store.upsertReleases([release(5, '<p>Berichtigt.</p>')], { now: new Date('2026-11-22T00:00:00Z') });
     const calls: string[] = [];
-    const second = process(first.dir, {}, calls);
+    const second = serviceProcess(first.dir, {}, calls);
     const corrected = (await request(second.app).get('/feeds/all.rss').expect(200)).text;
     expect(calls.filter((call) => call === 'releasesByIds')).toHaveLength(1);
     expect(corrected).toContain('Berichtigt.');
@@ -96,20 +96,20 @@ describe('rendered items kept beside the database', () => {
     expect(rows.filter((row) => row.includes('Berichtigt.'))).toHaveLength(1);
 
     // Another base URL is another renderer: its links differ, and nothing of the first is taken.
-    const moved = process(first.dir, { HEROLD_BASE_URL: 'https://presse.lindenau.example' });
+    const moved = serviceProcess(first.dir, { HEROLD_BASE_URL: 'https://presse.lindenau.example' });
     const elsewhere = (await request(moved.app).get('/feeds/all.rss').expect(200)).text;
     expect(elsewhere).toContain('<link>https://presse.lindenau.example/releases/');
     expect(elsewhere).not.toContain('Alt der Meldung');
   });
 
   test('the journalists\' items under embargo stay in memory', async () => {
-    const first = process();
+    const first = serviceProcess();
     first.store.upsertReleases([input({
       guid: 'tag:lindenau.example,2026:sperrfrist', title: 'Unter Sperrfrist', publishedAt: '2026-11-25T09:00:00Z',
       embargoUntil: '2026-11-30T09:00:00Z',
     })], { now: WRITTEN });
     const token = 'journalists-token-0123456789abcdef';
-    const journalists = process(first.dir, { HEROLD_PRESS_TOKENS: token });
+    const journalists = serviceProcess(first.dir, { HEROLD_PRESS_TOKENS: token });
     const feed = await request(journalists.app).get(`/feeds/embargoed.rss?token=${token}`);
     expect(feed.status).toBe(200);
     expect(feed.text).toContain('Unter Sperrfrist');
@@ -117,9 +117,9 @@ describe('rendered items kept beside the database', () => {
   });
 
   test('keeping items waits for no other writer, and changes nothing another process watches', async () => {
-    const first = process();
+    const first = serviceProcess();
     first.store.upsertReleases(releases, { now: WRITTEN });
-    const other = process(first.dir);
+    const other = serviceProcess(first.dir);
     const generation = other.store.generation();
 
     // Another connection writes the items' file: the feed is answered without waiting, its items not kept.
@@ -140,7 +140,7 @@ describe('rendered items kept beside the database', () => {
   });
 
   test(`at most ${RENDERED_ITEMS_KEPT} items are kept: the ones kept longest ago go first`, () => {
-    const t = process();
+    const t = serviceProcess();
     const item = (releaseId: number) => ({ releaseId, changedAt: '2026-11-21T00:00:00.000Z', contentHash: 'h', body: Buffer.from(`<item>${releaseId}</item>`) });
     expect(t.store.keepRenderedItems('rss', 'r', Array.from({ length: RENDERED_ITEMS_KEPT }, (_, index) => item(index + 1)))).toBe(true);
     // Kept again, release 1 is among the newest.
