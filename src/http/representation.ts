@@ -116,7 +116,9 @@ function answerSlot(coding: Coding, status: 200 | 304): number {
 
 /**
  * The header fields of a representation's answer in one coding, 200 or 304, as a flat list for
- * writeHead: made once per representation and kind of answer (they are the same every time).
+ * writeHead: made once per representation and kind of answer (they are the same every time). A 304
+ * carries what a cache updates its copy with (Cache-Control, ETag, Vary) and no representation
+ * metadata, Last-Modified included: the ETag validates (RFC 9110 15.4.5).
  */
 function headFor(rep: Representation, coding: Coding, cacheControl: string, status: 200 | 304): string[] {
   let heads = rep.heads?.get(cacheControl);
@@ -128,8 +130,8 @@ function headFor(rep: Representation, coding: Coding, cacheControl: string, stat
   let head = heads[slot];
   if (!head) {
     head = ['Vary', 'Accept-Encoding', 'Cache-Control', cacheControl, 'ETag', etagFor(rep.tag, coding)];
-    if (rep.lastModified) head.push('Last-Modified', rep.lastModified.toUTCString());
     if (status === 200) {
+      if (rep.lastModified) head.push('Last-Modified', rep.lastModified.toUTCString());
       head.push('Content-Type', rep.contentType);
       if (coding !== 'identity') head.push('Content-Encoding', coding);
       head.push('Content-Length', String(encoded(rep, coding).length));

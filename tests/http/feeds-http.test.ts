@@ -82,6 +82,10 @@ describe('conditional requests', () => {
     expect(again.text ?? '').toBe('');
     expect(again.headers.etag).toBe(etag);
     expect(again.headers['cache-control']).toBe('public, max-age=300');
+    expect(again.headers.vary).toBe('Accept-Encoding');
+    // RFC 9110 15.4.5: no representation metadata beside the ETag that validates.
+    expect(first.headers['last-modified']).toBeDefined();
+    for (const name of ['last-modified', 'content-type', 'content-length', 'content-encoding']) expect(again.headers[name]).toBeUndefined();
     await request(t.app).get('/feeds/all.rss').set('If-None-Match', `"other", ${etag}`).expect(304);
     await request(t.app).get('/feeds/all.rss').set('If-None-Match', '"other"').expect(200);
 
