@@ -1,6 +1,7 @@
 /**
  * The baseline the benchmark compares Herold with: a bare node:http server answering from memory
- * with the very bytes and headers Herold answered (recorded by the benchmark), so that its figures
+ * with the very status, header fields (in Herold's order, a repeated field repeated) and bytes Herold
+ * answered (recorded by the benchmark, which checks the replay), so that its figures
  * are the runtime's limit for the same responses. Started by bench/run.ts as
  * `node baseline.js <recorded.json>`; prints its port.
  */
@@ -18,7 +19,7 @@ function main(file: string): void {
   const recorded = JSON.parse(readFileSync(file, 'utf8')) as Recorded[];
   const answers = new Map(recorded.map((entry) => [
     requestKey(entry.url, entry.headers['accept-encoding'], entry.headers['if-none-match']),
-    { status: entry.status, headers: entry.responseHeaders, body: Buffer.from(entry.body, 'base64') },
+    { status: entry.status, headers: [...entry.responseHeaders], body: Buffer.from(entry.body, 'base64') },
   ]));
   const server = createServer((req, res) => {
     const answer = answers.get(requestKey(req.url!, req.headers['accept-encoding'], req.headers['if-none-match']));
