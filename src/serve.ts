@@ -46,6 +46,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   // headersTimeout, the whole request within requestTimeout; both are checked every connectionsCheckingInterval.
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs } = config.http;
   let stopping = false;
+  // The answers still being made when the listener returned (the router's; a cached hit is written at once).
   const inFlight = new Set<ServerResponse>();
   // While shutting down, every answer closes its connection, and a connection that fell idle is closed at once.
   const closeAfter = (res: ServerResponse) => {
@@ -55,11 +56,8 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   function forget(this: ServerResponse): void {
     inFlight.delete(this);
   }
-  // An idle keep-alive connection is closed at keepAliveTimeout, but only once what already arrived on it was read:
-  // when the event loop was held up (a large refresh's commit), a request may be waiting there, and closing the
-  // connection under it would reset it. Requests are counted per connection to tell.
-  const requests = new WeakMap<Socket, number>();
-  // One handler for every request (node calls a single one fastest): the bookkeeping above, then the service.
+  // One handler for every request (node calls a single one fastest): the service, then the bookkeeping above for
+  // an answer not yet ended; nothing else per request.
   const server = createServer({
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
@@ -67,20 +65,24 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
     maxHeaderSize: 16 * 1024,
   }, (req: IncomingMessage, res: ServerResponse) => {
-    requests.set(req.socket, (requests.get(req.socket) ?? 0) + 1);
-    inFlight.add(res);
-    res.on('close', forget);
     if (stopping) closeAfter(res);
     listener(req, res);
+    if (!res.writableEnded) {
+      inFlight.add(res);
+      res.on('close', forget);
+    }
   });
   server.headersTimeout = headersTimeoutMs;
   server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.maxHeadersCount = 100;
+  // An idle keep-alive connection is closed at keepAliveTimeout, but only once what already arrived on it was read:
+  // when the event loop was held up (a large refresh's commit), a request may be waiting there, and closing the
+  // connection under it would reset it. The bytes read tell whether anything arrived since.
   server.on('timeout', (socket: Socket) => {
-    const seen = requests.get(socket);
+    const seen = socket.bytesRead;
     setImmediate(() => {
-      if (requests.get(socket) === seen) socket.destroy();
+      if (socket.bytesRead === seen) socket.destroy();
     });
   });
   server.listen(config.port, config.host);
@@ -99,6 +101,9 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     for (const res of inFlight) closeAfter(res);
+    // An answer ended but still being sent when the signal came leaves its connection idle afterwards: closed on the next sweep.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    void closed.then(() => clearInterval(sweep));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), shutdownTimeoutMs); });
     const settle = async (what: string, work: Promise<unknown>) => {
