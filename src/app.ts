@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import express, { type Request, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
+import { startTime } from 'pino-http';
 import type { Config } from './config.js';
 import type { Store } from './db/store.js';
 import { listFeeds, renderOpml } from './feeds/directory.js';
@@ -186,5 +188,55 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
       }
     }, () => app(req, res));
   };
-  return { app, listener };
+  return { app, listener, messages: expressMessages(app) };
+}
+
+/**
+ * node's request and response classes for the server, whose instances are born in the shape the router
+ * leaves them in. Express gives every request it routes the app's prototypes, and the router, the
+ * request log (pino-http) and the rate limits (express-rate-limit) add properties to the request and
+ * the response. In V8 an object whose prototype changes, or that gains a property, changes its map
+ * (hidden class), so node's HTTP code, which also writes every cached hit, would meet several kinds of
+ * request and response once the router has answered anything, and run some 10 % slower on all of
+ * them. Born with the prototypes and those properties (undefined, as when absent), every request and
+ * response has one map: Express's change of prototype changes nothing, and its properties are set in
+ * place. tests/http/one-shape.test.ts checks that the list is whole.
+ */
+function expressMessages(app: Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  class HeroldRequest extends IncomingMessage {
+    constructor(socket: Socket) {
+      super(socket);
+      const fields = this as unknown as Record<string, undefined>;
+      fields.res = undefined;
+      fields.next = undefined;
+      fields.baseUrl = undefined;
+      fields.originalUrl = undefined;
+      fields._parsedUrl = undefined;
+      fields.params = undefined;
+      fields.id = undefined;
+      fields.log = undefined;
+      fields.allLogs = undefined;
+      fields.rateLimit = undefined;
+      fields.route = undefined;
+    }
+  }
+  class HeroldResponse extends ServerResponse {
+    constructor(req: IncomingMessage) {
+      super(req);
+      const fields = this as unknown as Record<string | symbol, unknown>;
+      // Inherited from node's prototype until writeHead or the router sets them, in either order.
+      fields.statusCode = 200;
+      fields.statusMessage = undefined;
+      fields.locals = undefined;
+      fields.log = undefined;
+      fields.allLogs = undefined;
+      fields[startTime] = undefined;
+    }
+  }
+  Object.setPrototypeOf(HeroldRequest.prototype, app.request);
+  Object.setPrototypeOf(HeroldResponse.prototype, app.response);
+  // What Express sets as the prototypes of what it routes (app.handle): the classes' own, which inherit the app's.
+  app.request = HeroldRequest.prototype as unknown as Request;
+  app.response = HeroldResponse.prototype as unknown as Response;
+  return { IncomingMessage: HeroldRequest, ServerResponse: HeroldResponse as typeof ServerResponse };
 }

@@ -41,7 +41,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   const scheduler = startScheduler({ config, store, log: serviceLog, onReport: metrics.recordRefresh }, config.sources, { active: schedules });
   // The WebSub notifier: own hub (subscriptions, pushes) or pings to HEROLD_WEBSUB_HUB, on every change of the feeds.
   const websub = startWebSub({ config, store, subscriptions: createWebSubStore(db), log: serviceLog });
-  const { listener } = createHerold({ config, store, log: serviceLog, logger, nextRun: scheduler.nextRun, websub: websub.hub, metrics, refreshSignal: scheduler.signal });
+  const { listener, messages } = createHerold({ config, store, log: serviceLog, logger, nextRun: scheduler.nextRun, websub: websub.hub, metrics, refreshSignal: scheduler.signal });
   // Timeouts so slow clients cannot hold sockets for ever (slowloris): the whole header block must arrive within
   // headersTimeout, the whole request within requestTimeout; both are checked every connectionsCheckingInterval.
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, shutdownTimeoutMs } = config.http;
@@ -64,6 +64,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     keepAliveTimeout: keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeoutMs / 4))),
     maxHeaderSize: 16 * 1024,
+    ...messages,
   }, (req: IncomingMessage, res: ServerResponse) => {
     if (stopping) closeAfter(res);
     listener(req, res);

@@ -72,7 +72,7 @@ export function createTestApp(options: { env?: Record<string, string>; now?: Dat
       },
     })
     : store;
-  const { app, listener } = createHerold({ config, store: appStore, clock: () => state.now, log: (line) => logs.push(line) });
-  Object.assign(state, { express: app, app: Object.assign(listener, { listen: (port: number, host: string) => createServer(listener).listen(port, host) }) });
+  const { app, listener, messages } = createHerold({ config, store: appStore, clock: () => state.now, log: (line) => logs.push(line) });
+  Object.assign(state, { express: app, app: Object.assign(listener, { listen: (port: number, host: string) => createServer(messages, listener).listen(port, host) }) });
   return state;
 }
