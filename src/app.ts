@@ -162,7 +162,7 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
     const query = req.url!.indexOf('?');
     metrics.observe(req.method!, query === -1 ? req.url! : req.url!.slice(0, query), res.statusCode, ms / 1000);
     // The bulk of the traffic (readers polling): counted in /metrics, logged at debug, as a caching front would log it.
-    logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
+    if (logger.isLevelEnabled('debug')) logRequest(logger, { id, method: req.method!, url: req.url!, status: res.statusCode, ms, remote: req.socket.remoteAddress }, 'debug');
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {

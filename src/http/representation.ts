@@ -327,9 +327,13 @@ export function createCachedResponder(source: CacheSource, clock: () => Date, ca
     if (route.answers?.rep !== rep) route.answers = { rep, fields: [] };
     const slot = answerSlot(coding, status);
     const all = (route.answers.fields[slot] ??= [...route.headers, ...headFor(rep, coding, route.cacheControl, status), 'X-Request-Id', '']);
-    const fields = extra.length ? [...all.slice(0, -2), ...extra, 'X-Request-Id', requestId] : all.slice();
-    fields[fields.length - 1] = requestId;
-    writeAnswer(req, res, rep, coding, status, fields);
+    if (extra.length) {
+      writeAnswer(req, res, rep, coding, status, [...all.slice(0, -2), ...extra, 'X-Request-Id', requestId]);
+      return;
+    }
+    // The kept list itself, with this request's id in its last place: writeHead reads it before anything else runs.
+    all[all.length - 1] = requestId;
+    writeAnswer(req, res, rep, coding, status, all);
   }
 
   return Object.assign(respond, { cachedHit, sendHit });

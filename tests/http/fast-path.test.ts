@@ -112,6 +112,25 @@ describe('cached hits before the router', () => {
     expect(again.text).toBe(after.text);
   });
 
+  test('every direct answer carries its own request id: the one sent, or a new one', async () => {
+    await request(s.listener).get('/feeds/all.rss').expect(200);
+    const hits = await directHits(s.metrics);
+    const ids = [];
+    for (const [n, sending] of [true, false, true, false].entries()) {
+      for (const etag of [undefined, (await request(s.listener).get('/feeds/all.rss')).headers.etag!]) {
+        const sent = sending ? `trace-${n}${etag ? '-304' : ''}` : undefined;
+        const asked = request(s.listener).get('/feeds/all.rss');
+        if (sent) asked.set('X-Request-Id', sent);
+        if (etag) asked.set('If-None-Match', etag);
+        const id = (await asked.expect(etag ? 304 : 200)).headers['x-request-id']!;
+        if (sent) expect(id).toBe(sent);
+        ids.push(id);
+      }
+    }
+    expect(await directHits(s.metrics)).toBe(hits + 12);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   test('a withdrawn release page answers 410, not its cached page', async () => {
     await request(s.listener).get('/releases/mitteilung-3').expect(200);
     await request(s.listener).get('/releases/mitteilung-3').expect(200);
