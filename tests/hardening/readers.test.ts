@@ -26,6 +26,7 @@ afterEach(async () => {
 });
 
 const ADMIN_TOKEN = 'operations-token-0123456789';
+const AUTHOR_TOKEN = 'author-token-0123456789abcdef';
 /** What SQLite says when a connection could not get its lock in time. */
 const LOCKED = /SQLITE_BUSY|database is locked/i;
 const READERS = 16;
@@ -188,7 +189,7 @@ describe('readers during a large refresh', () => {
     writeFileSync(path.join(dir, 'herold.json'), JSON.stringify({ sources: [] }));
     const port = await freePort();
     const env = { PATH: process.env.PATH ?? '', HEROLD_DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), HEROLD_BASE_URL: 'http://herold.test',
-      HEROLD_KEEP_ALIVE_TIMEOUT_MS: '200' };
+      HEROLD_KEEP_ALIVE_TIMEOUT_MS: '200', HEROLD_API_TOKENS: AUTHOR_TOKEN };
     const server = spawnCli(['serve'], env, dir);
     runs.push(server);
     await waitForOutput(server, /listening/, 30_000);
@@ -197,28 +198,40 @@ describe('readers during a large refresh', () => {
     const answers = (text: string) => text.match(/HTTP\/1\.1 200 OK\r\n/g)?.length ?? 0;
     const reader = await rawClient(port);
     const idle = await rawClient(port);
+    // A writer whose request is still arriving when the keep-alive timeout is looked at: its answer waits for the body.
+    const writer = await rawClient(port);
+    const body = JSON.stringify({ title: 'Mitteilung nach der Pause', body: '<p>Text.</p>', published_at: '2026-11-24T09:30:00+01:00' });
     try {
       reader.socket.write(ask);
       idle.socket.write(ask);
-      await until(() => answers(reader.received()) === 1 && answers(idle.received()) === 1, 10_000, 'the first answers');
+      writer.socket.write(ask);
+      await until(() => answers(reader.received()) === 1 && answers(idle.received()) === 1 && answers(writer.received()) === 1, 10_000, 'the first answers');
       // The server is held up (as by a long synchronous commit) for longer than the keep-alive timeout (and Node's
-      // second of grace); meanwhile the reader sends its next request on the same connection.
+      // second of grace); meanwhile the reader sends its next request on the same connection, and the writer the head of its own.
       server.child.kill('SIGSTOP');
       try {
         await new Promise((resolve) => setTimeout(resolve, 1800));
         reader.socket.write(ask);
+        writer.socket.write(`POST /api/v1/releases HTTP/1.1\r\nHost: herold.test\r\nAuthorization: Bearer ${AUTHOR_TOKEN}\r\n`
+          + `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       } finally {
         server.child.kill('SIGCONT');
       }
+      // The timeout has been looked at (a turn of the event loop) before the body follows.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writer.socket.write(body);
       await until(() => answers(reader.received()) === 2 || reader.isClosed(), 10_000, 'the reader\'s second answer');
       expect(answers(reader.received()), reader.received()).toBe(2);
+      await until(() => /HTTP\/1\.1 201 /.test(writer.received()) || writer.isClosed(), 10_000, 'the writer\'s answer');
+      expect(writer.received()).toMatch(/HTTP\/1\.1 201 /);
       // The connection that stayed idle is closed as before.
       await idle.closed;
       expect(answers(idle.received())).toBe(1);
     } finally {
       reader.socket.destroy();
       idle.socket.destroy();
+      writer.socket.destroy();
     }
   });
 });
