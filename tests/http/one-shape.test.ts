@@ -18,7 +18,6 @@ import { input } from '../helpers/fixtures.js';
  */
 interface Seen {
   readonly what: string;
-  readonly status: number;
   readonly request: ReadonlyArray<string | symbol>;
   readonly response: ReadonlyArray<string | symbol>;
   readonly prototypes: readonly [object | null, object | null];
@@ -27,9 +26,8 @@ interface Seen {
 /**
  * The properties a routed request and response gain all the same: symbols private to the router (the
  * route matched and, on an error, the errors published for tracing; router 2) and to the request log
- * (the request of a response, pino-http), which their
- * modules do not export, so they cannot be made beforehand. Each is added last, so node's HTTP code
- * meets at most two kinds of each.
+ * (the request of a response, pino-http). Their modules do not export them, so they cannot be made
+ * beforehand. Each is added last, so node's HTTP code meets at most two kinds of each.
  */
 const PRIVATE = new Set(['router.tracing.matchedRoute', 'router.tracing.publishedErrors', 'reqObject']);
 const found = new Set<string>();
@@ -48,7 +46,7 @@ let server: Server;
 let messages: ReturnType<typeof createHerold>['messages'];
 
 beforeAll(async () => {
-  const config = loadConfig({ HEROLD_DATA_DIR: dir, HEROLD_BASE_URL: BASE_URL, HEROLD_ADMIN_TOKEN: 'a'.repeat(32) }, dir);
+  const config = loadConfig({ HEROLD_DATA_DIR: dir, HEROLD_BASE_URL: BASE_URL }, dir);
   const store = createStore(db);
   store.upsertReleases([1, 2].map((n) => input({
     guid: `tag:lindenau.example,2026:shape-${n}`, title: `Mitteilung ${n}`, slug: `mitteilung-${n}`,
@@ -59,7 +57,7 @@ beforeAll(async () => {
   server = createServer(messages, (req: IncomingMessage, res: ServerResponse) => {
     res.once('finish', () => {
       seen.push({
-        what: `${req.method} ${req.url}`, status: res.statusCode, request: shared(Reflect.ownKeys(req)), response: shared(Reflect.ownKeys(res)),
+        what: `${req.method} ${req.url}`, request: shared(Reflect.ownKeys(req)), response: shared(Reflect.ownKeys(res)),
         prototypes: [Object.getPrototypeOf(req) as object | null, Object.getPrototypeOf(res) as object | null],
       });
     });
