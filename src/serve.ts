@@ -48,10 +48,10 @@ export async function serve(config: Config, log: (line: string) => void = (line)
   let stopping = false;
   // The answers still being made when the listener returned (the router's; a cached hit is written at once).
   const inFlight = new Set<ServerResponse>();
-  // While shutting down, every answer closes its connection, and a connection that fell idle is closed at once.
+  // While shutting down, every answer not yet begun closes its connection (node ends it after the answer); the
+  // connections of the others are closed once idle, by the sweep in stop.
   const closeAfter = (res: ServerResponse) => {
     if (!res.headersSent) res.setHeader('Connection', 'close');
-    res.once('finish', () => server.closeIdleConnections());
   };
   function forget(this: ServerResponse): void {
     inFlight.delete(this);
@@ -102,7 +102,7 @@ export async function serve(config: Config, log: (line: string) => void = (line)
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     for (const res of inFlight) closeAfter(res);
-    // An answer ended but still being sent when the signal came leaves its connection idle afterwards: closed on the next sweep.
+    // A connection whose answer was under way (or still being sent) when the signal came is closed once it falls idle.
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     void closed.then(() => clearInterval(sweep));
     let timer: NodeJS.Timeout | undefined;
