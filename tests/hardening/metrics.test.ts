@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { nastyReleases } from '../helpers/fixtures.js';
-import { routeLabel } from '../../src/http/metrics.js';
+import { createMetrics, routeLabel } from '../../src/http/metrics.js';
 
 const apps: TestApp[] = [];
 async function seeded(env: Record<string, string> = {}, dir?: string): Promise<TestApp> {
@@ -72,6 +72,29 @@ describe('/metrics', () => {
     expect(after).not.toContain('random-');
     // The scrape before this one counted too.
     expect(sample(after, 'http_requests_total', { method: 'GET', route: 'metrics', status: '200' })).toBe(1);
+  });
+
+  test('the duration histogram puts each request in the first bucket whose bound it does not pass, cumulatively', async () => {
+    const metrics = createMetrics();
+    metrics.observe('GET', '/feeds/all.rss', 200, 0.005);
+    metrics.observe('GET', '/feeds/all.rss', 304, 0.0051);
+    metrics.observe('GET', '/feeds/topics/x.rss', 200, 0.3);
+    metrics.observe('GET', '/feeds/all.rss', 200, 20);
+    metrics.observe('PROPFIND', '/feeds/all.rss', 405, 0.001);
+    const text = await metrics.registry.metrics();
+    const feed = { method: 'GET', route: 'feed' };
+    const buckets = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']
+      .map((le) => sample(text, 'http_request_duration_seconds_bucket', { ...feed, le }));
+    expect(buckets).toEqual([1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4]);
+    expect(sample(text, 'http_request_duration_seconds_count', feed)).toBe(4);
+    expect(sample(text, 'http_request_duration_seconds_sum', feed)).toBeCloseTo(20.3101, 6);
+    expect(sample(text, 'http_requests_total', { ...feed, status: '200' })).toBe(3);
+    expect(sample(text, 'http_requests_total', { ...feed, status: '304' })).toBe(1);
+    expect(sample(text, 'http_requests_total', { method: 'other', route: 'feed', status: '405' })).toBe(1);
+    expect(sample(text, 'http_request_duration_seconds_bucket', { method: 'other', route: 'feed', le: '0.005' })).toBe(1);
+    // One HELP and TYPE per metric, however many series.
+    expect(text.match(/^# TYPE http_request_duration_seconds histogram$/gm)).toHaveLength(1);
+    expect(text.match(/^# TYPE http_requests_total counter$/gm)).toHaveLength(1);
   });
 
   test('route labels are a small fixed set', () => {
