@@ -164,10 +164,12 @@ export function sendRepresentation(req: IncomingMessage, res: ServerResponse, re
 
 /**
  * Keeps rendered representations until the data behind them change (the store's generation)
- * or an embargo lifts; least recently used entries go first when it is full.
+ * or an embargo lifts. When it is full, the oldest entry not read since it was last passed over goes
+ * first (second chance, an approximation of least recently used): a read only marks its entry, where
+ * moving it to the end of the order would cost two changes of the map on every cached hit.
  */
 export class RepresentationCache {
-  private readonly entries = new Map<string, Representation>();
+  private readonly entries = new Map<string, { readonly rep: Representation; used: boolean }>();
   private generation = '';
   private validUntil = Infinity;
 
@@ -183,21 +185,24 @@ export class RepresentationCache {
   }
 
   get(key: string): Representation | undefined {
-    const found = this.entries.get(key);
-    if (found) {
-      this.entries.delete(key);
-      this.entries.set(key, found);
-    }
-    return found;
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    entry.used = true;
+    return entry.rep;
   }
 
+  /** Adds an entry; the entry added is passed over like one read (else, when every other one was, it would go first). */
   set(key: string, rep: Representation): void {
-    this.entries.set(key, rep);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-  }
-
-  get size(): number {
-    return this.entries.size;
+    this.entries.delete(key);
+    this.entries.set(key, { rep, used: false });
+    while (this.entries.size > this.capacity) {
+      const [oldestKey, oldest] = this.entries.entries().next().value!;
+      this.entries.delete(oldestKey);
+      if (oldest.used || oldestKey === key) {
+        oldest.used = false;
+        this.entries.set(oldestKey, oldest);
+      }
+    }
   }
 }
 
