@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 import { matchesAnyToken } from '../api/auth.js';
 import type { Config } from '../config.js';
 import { HttpError, sendProblem } from './errors.js';
@@ -34,30 +34,21 @@ function validToken(req: Request, tokens: readonly string[]): string | null {
   return match && matchesAnyToken(match[1]!, tokens) ? match[1]! : null;
 }
 
-/**
- * Stands in for the response when the limits are applied to a request answered before the router
- * (app.ts, a cached hit of search or the headlines API): records the header fields the limiter sets
- * (what express-rate-limit uses of a response, less what only its own handler uses), and whether it
- * refused the request. A refused request then goes to the router, whose limiter counts
- * it again (it is over the limit either way: the client sees the same) and answers the 429.
- */
-class LimitProbe {
-  readonly headersSent = false;
-  refused = false;
-  readonly fields: string[] = [];
-
-  setHeader(name: string, value: string | number): this {
-    this.fields.push(name, String(value));
-    return this;
-  }
-
-  append(name: string, value: string): this {
-    return this.setHeader(name, value);
-  }
+/** One limit: its name, its count per window, whose bucket a request counts in, the counts, and the middleware. */
+interface Limiter {
+  readonly name: LimiterName;
+  readonly limit: number;
+  readonly key: (req: Request) => string;
+  /** Shared by the middleware and the cached-hit path (probe), so that a client's requests count once, whichever way they go. */
+  readonly store: MemoryStore;
+  readonly middleware: RateLimitRequestHandler;
+  /** RateLimit-Policy's partition key of each bucket key, as express-rate-limit makes it (a hash), made once per key. */
+  readonly partitionKeys: Map<string, string>;
 }
 
-function limiter(name: LimiterName, limit: number, what: string, key: (req: Request) => string, deps: RateLimitDeps): RateLimitRequestHandler {
-  return rateLimit({
+function limiter(name: LimiterName, limit: number, what: string, key: (req: Request) => string, deps: RateLimitDeps): Limiter {
+  const store = new MemoryStore();
+  const middleware = rateLimit({
     windowMs: WINDOW_MS,
     limit,
     // IETF draft 8: `RateLimit: "api"; r=…; t=…` and `RateLimit-Policy: "api"; q=…; w=60; pk=…`.
@@ -65,18 +56,27 @@ function limiter(name: LimiterName, limit: number, what: string, key: (req: Requ
     legacyHeaders: false,
     identifier: name,
     keyGenerator: (req) => key(req),
+    store,
     logger: deps.logger,
     handler: (req, res) => {
-      if ((res as unknown) instanceof LimitProbe) {
-        (res as unknown as LimitProbe).refused = true;
-        return;
-      }
       deps.onLimited?.(name);
       const retry = String(res.getHeader('Retry-After') ?? Math.ceil(WINDOW_MS / 1000));
       sendProblem(req, res, new HttpError(429, 'Too Many Requests',
         `More than ${limit} requests per minute ${what}; try again in ${retry} s.`, { limit, window_seconds: WINDOW_MS / 1000 }));
     },
   });
+  return { name, limit, key, store, middleware, partitionKeys: new Map() };
+}
+
+/** express-rate-limit's partition key (draft 8's `pk`): the first 12 hex digits of the key's SHA-256, in base64. */
+function partitionKey(limiter: Limiter, key: string): string {
+  let found = limiter.partitionKeys.get(key);
+  if (found === undefined) {
+    found = Buffer.from(createHash('sha256').update(key).digest('hex').slice(0, 12)).toString('base64');
+    if (limiter.partitionKeys.size >= 10_000) limiter.partitionKeys.clear();
+    limiter.partitionKeys.set(key, found);
+  }
+  return found;
 }
 
 /**
@@ -97,31 +97,45 @@ export function rateLimits(config: Config, deps: RateLimitDeps) {
     : null;
   const search = searchPerMinute > 0 ? limiter('search', searchPerMinute, 'of search from this address', addressKey, deps) : null;
 
-  const middleware = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  /** The limit a request counts against, or null; for the token bucket, its token is remembered for the key. */
+  const limiterOf = (req: Request): Limiter | null => {
     const path = req.path.toLowerCase();
     if (api && author && path.startsWith('/api/v1/')) {
       const token = validToken(req, tokens);
-      if (token) tokenOf.set(req, token);
-      await (token ? author : api)(req, res, next);
-    } else if (search && (path === '/search' || path === '/search/' || (path.startsWith('/feeds/') && req.query.q !== undefined))) {
-      await search(req, res, next);
-    } else {
-      next();
+      if (!token) return api;
+      tokenOf.set(req, token);
+      return author;
     }
+    if (search && (path === '/search' || path === '/search/' || (path.startsWith('/feeds/') && req.query.q !== undefined))) return search;
+    return null;
+  };
+
+  const middleware = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const chosen = limiterOf(req);
+    if (chosen) await chosen.middleware(req, res, next);
+    else next();
   };
 
   /**
-   * Applies the limits to a request that does not go through the router (see LimitProbe): the
-   * RateLimit header fields to answer with, flat as writeHead takes them, or null when the request
-   * is over its limit (or the limiter failed) and the router must answer it. `req` is an Express
-   * request of its own.
+   * Applies the limits to a request that does not go through the router (app.ts, a cached hit of
+   * search or the headlines API), as the middleware does, without its work per request that only
+   * the router's answer needs: counts the request in the limit's store, and returns the RateLimit
+   * header fields the middleware sets (draft 8, flat as writeHead takes them), or null when the
+   * request is over its limit. A refused request then goes to the router, whose limiter counts it
+   * again (it is over the limit either way: the client sees the same) and answers the 429. A failing
+   * store rejects, and the caller hands the request to the router. `req` is an Express request of its own.
    */
   async function probe(req: Request): Promise<string[] | null> {
-    const recorder = new LimitProbe();
-    let failed = false;
-    // The limiter passes an error on (a failing store) to next: the router then answers as it would.
-    await middleware(req, recorder as unknown as Response, (error?: unknown) => { failed = error !== undefined; });
-    return recorder.refused || failed ? null : recorder.fields;
+    const chosen = limiterOf(req);
+    if (!chosen) return [];
+    const key = chosen.key(req);
+    const { totalHits, resetTime } = await chosen.store.increment(key);
+    if (totalHits > chosen.limit) return null;
+    const resetSeconds = resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
+    return [
+      'RateLimit', `"${chosen.name}"; r=${Math.max(chosen.limit - totalHits, 0)}; t=${resetSeconds}`,
+      'RateLimit-Policy', `"${chosen.name}"; q=${chosen.limit}; w=${WINDOW_MS / 1000}; pk=:${partitionKey(chosen, key)}:`,
+    ];
   }
 
   return Object.assign(middleware, { probe });
