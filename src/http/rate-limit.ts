@@ -89,7 +89,7 @@ export function rateLimits(config: Config, deps: RateLimitDeps) {
   const { apiPerMinute, searchPerMinute } = config.rateLimits;
   const tokens = [...config.apiTokens, ...(config.adminToken ? [config.adminToken] : [])];
   const api = apiPerMinute > 0 ? limiter('api', apiPerMinute, 'on the API from this address', addressKey, deps) : null;
-  // The valid token of a request bound for the token bucket, found once by the dispatcher below.
+  // The valid token of a request bound for the token bucket, found once by limiterOf below.
   const tokenOf = new WeakMap<Request, string>();
   const author = apiPerMinute > 0
     ? limiter('author', apiPerMinute * TOKEN_FACTOR, 'on the API with this token',
