@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps) {
  * Builds the Express app and the service's request listener. The listener answers a cached hit of a
  * route that allows it (feeds, lists, release pages, embeds: see createCachedResponder) before
  * Express, with the headers that route set, its own request id, metrics and a log line at debug level;
- * search and the headlines API after the client's rate limit, applied by the router's own limiters.
+ * search and the headlines API after the client's rate limit, counted in the router's limiters' own counts.
  * Everything else goes to the app. Express costs some 150–250 µs per request; a cached feed hit
  * costs a few µs this way.
  */
@@ -178,8 +178,8 @@ export function createHerold({ config, store, clock = () => new Date(), log = (l
       answered(req, res, started, id);
       return;
     }
-    // Search and the headlines API: the client's rate limit first, by the router's own limiters; a request
-    // over its limit goes to the router, which answers the 429 (and logs it), as it does when the limiter fails.
+    // Search and the headlines API: the client's rate limit first, counted where the router's limiters count; a
+    // request over its limit goes to the router, which answers the 429 (and logs it), as it does when counting fails.
     limits.probe(limitRequest(req)).then((fields) => {
       if (fields === null) app(req, res);
       else {
