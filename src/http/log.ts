@@ -9,21 +9,49 @@ import type { Config } from '../config.js';
 export type { Logger } from 'pino';
 
 /**
+ * What the stdout stream holds at most while nothing reads it (a stalled log collector, a full pipe): lines
+ * beyond it are dropped and counted (`droppedLogLines`, `/metrics`) rather than gathered without bound.
+ */
+export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
+let dropped = 0;
+
+/** Log lines this process dropped because stdout was not being read. */
+export function droppedLogLines(): number {
+  return dropped;
+}
+
+/**
  * The service's logger: one JSON object per line with an ISO time and the level's name. Errors and worse
  * go to stderr, everything else to stdout.
  */
 function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
+  // Buffered: written when 8 KB have gathered or every 100 ms, so that a busy server does not make a system call
+  // per line; pino writes what is left when the process exits.
+  const stdout = pino.destination({ fd: 1, sync: false, minLength: 8192, periodicFlush: 100, maxLength: LOG_BUFFER_BYTES });
+  const logger = pino({
     level: config.logLevel,
     base: { service: 'herold', pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   }, pino.multistream([
-    // Buffered: written when 8 KB have gathered or every 100 ms, so that a busy server does not make a system call
-    // per line; pino writes what is left when the process exits.
-    { level: 'trace', stream: pino.destination({ fd: 1, sync: false, minLength: 8192, periodicFlush: 100 }) },
+    { level: 'trace', stream: stdout },
     { level: 'error', stream: pino.destination({ fd: 2, sync: true }) },
   ], { dedupe: true }));
+  // Once stdout takes bytes again, the log says how many lines are missing before that point.
+  let unreported = 0;
+  stdout.on('drop', () => {
+    dropped++;
+    unreported++;
+  });
+  stdout.on('write', () => {
+    if (!unreported) return;
+    const count = unreported;
+    unreported = 0;
+    // Outside the stream's own callback, which is still accounting for the bytes just written.
+    setImmediate(() => logger.warn({ dropped: count }, `log: ${count} lines dropped while stdout was not being read (more than ${LOG_BUFFER_BYTES} bytes waiting)`));
+  });
+  return logger;
 }
 
 let shared: Logger | null = null;

@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../db/store.js';
 import type { RefreshReport } from '../ingest/refresh.js';
+import { droppedLogLines } from './log.js';
 
 /** The Prometheus text exposition format, as served at /metrics. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -130,6 +131,15 @@ export function createMetrics() {
     name: 'herold_releases_visible', help: 'Releases visible now (published, not embargoed).', registers: [registry],
     collect() {
       if (storeRef) this.set(storeRef.countReleases({ kind: 'all' }, clock()));
+    },
+  });
+  let droppedSeen = 0;
+  new Counter({
+    name: 'herold_log_lines_dropped_total', help: 'Log lines this process dropped because stdout was not being read.', registers: [registry],
+    collect() {
+      const total = droppedLogLines();
+      this.inc(total - droppedSeen);
+      droppedSeen = total;
     },
   });
   const countDirect = countedWhenScraped('herold_cache_direct_hits_total',

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { cleanUpAfterEach, dataDir, environment, freePort, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
+import { LOG_BUFFER_BYTES } from '../../src/http/log.js';
+import { CLI, cleanUpAfterEach, dataDir, environment, freePort, requireBuild, spawnCli, waitForOutput, type Run } from '../helpers/cli.js';
 import { startUpstream, status } from '../helpers/upstream.js';
 import { until } from '../helpers/wait.js';
 
@@ -30,6 +32,7 @@ interface LogLine {
   readonly ms?: number;
   readonly remote?: string;
   readonly source?: string;
+  readonly dropped?: number;
   readonly err?: { readonly message: string; readonly stack: string };
 }
 
@@ -197,4 +200,61 @@ describe('herold serve logs JSON lines with request ids', () => {
     expect(server.stderr()).toContain('configuration error: HEROLD_LOG_LEVEL');
     expect(server.stdout()).toBe('');
   }, 30_000);
+});
+
+describe('a log reader that stalls', () => {
+  test('stdout holds at most LOG_BUFFER_BYTES; lines beyond are dropped, counted in /metrics and reported once stdout is read again', async () => {
+    const dir = dataDir(dirs);
+    const port = await freePort();
+    // Warn only: every line of the test's requests is a 404's, and nothing else is written to stdout meanwhile.
+    const child = spawn(process.execPath, [CLI, 'serve'], { cwd: dir, env: environment(dir, port, { HEROLD_LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const exit = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    let stdout = '';
+    runs.push({ child, stdout: () => stdout, stderr: () => stderr, exit: exit.then(() => ({ code: child.exitCode, signal: child.signalCode })) });
+    const base = `http://127.0.0.1:${port}`;
+    const server = runs.at(-1)!;
+    await answering(server, `${base}/healthz`);
+
+    // Nothing reads stdout: once the pipe is full, every line waits in the process. About 12 KB a line (the
+    // URL is in the message and in its field), 800 lines: more than twice what may wait.
+    const requests = 800;
+    const long = 'x'.repeat(6000);
+    for (let start = 0; start < requests; start += 20) {
+      await Promise.all(Array.from({ length: 20 }, async (_, offset) => {
+        const answer = await fetch(`${base}/stalled/${start + offset}/${long}`);
+        expect(answer.status).toBe(404);
+        await answer.arrayBuffer();
+      }));
+    }
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const dropped = Number(/^herold_log_lines_dropped_total (\d+)$/m.exec(metrics)?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+    // The service answered throughout and still does.
+    expect((await fetch(`${base}/feeds/all.json`)).status).toBe(200);
+
+    // Read again: what waited arrives, then a line naming the number dropped, then new lines as usual.
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    await waitForOutput(server, /lines dropped while stdout was not being read/);
+    const after = await fetch(`${base}/after-the-stall`);
+    await after.arrayBuffer();
+    await waitForOutput(server, /"url":"\/after-the-stall"/);
+
+    const lines = parseLines(stdout);
+    const stalled = lines.filter((line) => line.url?.startsWith('/stalled/'));
+    // No line is lost without being counted, and none arrives cut or twice.
+    expect(stalled.length + dropped).toBe(requests);
+    expect(new Set(stalled.map((line) => line.url)).size).toBe(stalled.length);
+    expect(stalled.every((line) => line.url === `/stalled/${line.url!.split('/')[2]}/${long}` && line.status === 404)).toBe(true);
+    // Bounded: what arrived is what waited in the process plus what the pipe held, far less than what was logged.
+    const bytes = stalled.reduce((sum, line) => sum + Buffer.byteLength(JSON.stringify(line)) + 1, 0);
+    expect(bytes).toBeLessThan(LOG_BUFFER_BYTES + 1024 * 1024);
+    const notes = lines.filter((line) => line.msg.includes('lines dropped'));
+    expect(notes).toEqual([expect.objectContaining({ level: 'warn', dropped, msg: expect.stringMatching(new RegExp(`^log: ${dropped} lines dropped while stdout was not being read`)) })]);
+    // The note comes after every line that was kept, before the first line logged after the reader came back.
+    expect(lines.indexOf(notes[0]!)).toBeGreaterThan(lines.indexOf(stalled.at(-1)!));
+    expect(lines.at(-1)).toMatchObject({ url: '/after-the-stall', status: 404 });
+    expect(stderr).toBe('');
+  }, 60_000);
 });
