@@ -9,48 +9,58 @@ import type { Config } from '../config.js';
 export type { Logger } from 'pino';
 
 /**
- * What the stdout stream holds at most while nothing reads it (a stalled log collector, a full pipe): lines
- * beyond it are dropped and counted (`droppedLogLines`, `/metrics`) rather than gathered without bound.
+ * What each output stream holds at most while nothing reads it (a stalled log collector, a full pipe): lines
+ * beyond it are dropped and counted (`droppedLogLines`, `/metrics`) rather than gathered without bound or
+ * holding up the event loop.
  */
 export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
 
 let dropped = 0;
 
-/** Log lines this process dropped because stdout was not being read. */
+/** Log lines this process dropped because stdout or stderr was not being read. */
 export function droppedLogLines(): number {
   return dropped;
 }
 
 /**
+ * An output stream written asynchronously, holding at most LOG_BUFFER_BYTES. Once it takes bytes again after
+ * dropping lines, `report` is called with their number (outside the stream's own callback, which is still
+ * accounting for the bytes just written).
+ */
+function boundedOutput(fd: 1 | 2, options: { minLength: number; periodicFlush?: number }, report: (count: number) => void) {
+  const stream = pino.destination({ fd, sync: false, maxLength: LOG_BUFFER_BYTES, ...options });
+  let unreported = 0;
+  stream.on('drop', () => {
+    dropped++;
+    unreported++;
+  });
+  stream.on('write', () => {
+    if (!unreported) return;
+    const count = unreported;
+    unreported = 0;
+    setImmediate(() => report(count));
+  });
+  return stream;
+}
+
+const droppedMessage = (count: number, name: string) =>
+  `log: ${count} lines dropped while ${name} was not being read (more than ${LOG_BUFFER_BYTES} bytes waiting)`;
+
+/**
  * The service's logger: one JSON object per line with an ISO time and the level's name. Errors and worse
- * go to stderr, everything else to stdout.
+ * go to stderr, everything else to stdout. Each stream says in its own lines how many it dropped.
  */
 function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  // Buffered: written when 8 KB have gathered or every 100 ms, so that a busy server does not make a system call
-  // per line; pino writes what is left when the process exits.
-  const stdout = pino.destination({ fd: 1, sync: false, minLength: 8192, periodicFlush: 100, maxLength: LOG_BUFFER_BYTES });
-  const logger = pino({
+  // stdout in batches: written when 8 KB have gathered or every 100 ms, so that a busy server does not make a
+  // system call per line; stderr at once. Both asynchronously, and pino writes what is left when the process exits.
+  const stdout = boundedOutput(1, { minLength: 8192, periodicFlush: 100 }, (count) => logger.warn({ dropped: count }, droppedMessage(count, 'stdout')));
+  const stderr = boundedOutput(2, { minLength: 0 }, (count) => logger.error({ dropped: count }, droppedMessage(count, 'stderr')));
+  const logger: Logger = pino({
     level: config.logLevel,
     base: { service: 'herold', pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  }, pino.multistream([
-    { level: 'trace', stream: stdout },
-    { level: 'error', stream: pino.destination({ fd: 2, sync: true }) },
-  ], { dedupe: true }));
-  // Once stdout takes bytes again, the log says how many lines are missing before that point.
-  let unreported = 0;
-  stdout.on('drop', () => {
-    dropped++;
-    unreported++;
-  });
-  stdout.on('write', () => {
-    if (!unreported) return;
-    const count = unreported;
-    unreported = 0;
-    // Outside the stream's own callback, which is still accounting for the bytes just written.
-    setImmediate(() => logger.warn({ dropped: count }, `log: ${count} lines dropped while stdout was not being read (more than ${LOG_BUFFER_BYTES} bytes waiting)`));
-  });
+  }, pino.multistream([{ level: 'trace', stream: stdout }, { level: 'error', stream: stderr }], { dedupe: true }));
   return logger;
 }
 
