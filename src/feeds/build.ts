@@ -322,6 +322,30 @@ function splitItems(xml: string, open: string, close: string, end: string, count
   return { head: parts[0]!.slice(0, first), items, tail: parts[count]! };
 }
 
+/**
+ * Items per document the package writes. Its XML writer joins the whole document into one string at each
+ * of its outer levels (root, feed, channel); a string of 128 KB or more (64 Ki characters, once one is
+ * outside Latin-1) is a large object in V8, allocated in fresh pages of its own, which costs each join
+ * about half a millisecond on a virtual machine: a 50-item RSS feed crossed it. Ten items stay far below.
+ */
+export const ITEMS_PER_DOCUMENT = 10;
+
+/**
+ * The items written `ITEMS_PER_DOCUMENT` at a time, each part a document of its own (`write` returns it
+ * split, as splitItems does), in order; the head and tail, which depend on the feed alone, of the first
+ * (of one without items when there are none). Throws if the parts' heads or tails differ.
+ */
+function writtenInParts<T>(all: readonly T[], write: (part: readonly T[]) => { head: string; items: string[]; tail: string }) {
+  const first = write(all.slice(0, ITEMS_PER_DOCUMENT));
+  const items = first.items;
+  for (let start = ITEMS_PER_DOCUMENT; start < all.length; start += ITEMS_PER_DOCUMENT) {
+    const part = write(all.slice(start, start + ITEMS_PER_DOCUMENT));
+    if (part.head !== first.head || part.tail !== first.tail) throw new Error('feeds: the parts of a document differ outside their items');
+    items.push(...part.items);
+  }
+  return { head: first.head, items, tail: first.tail };
+}
+
 function baseFeed(doc: FeedDocument, { baseUrl, site, hub }: FeedSite, self: FeedFormat): Feed {
   return new Feed({
     ...(hub ? { hub } : {}),
@@ -413,11 +437,13 @@ function rssItem(entry: Entry, bodies: ReturnType<typeof createBodies>): Item {
 
 /** RSS 2.0 with atom:link self, dc:creator, content:encoded, a measured enclosure and Media RSS. */
 function renderRss(doc: FeedDocument, feedSite: FeedSite): Buffer[] {
-  const feed = baseFeed(doc, feedSite, 'rss');
   const { missing, assemble } = lookUpItems('rss', doc, feedSite.items);
   const bodies = createBodies();
-  for (const release of missing) feed.addItem(rssItem(toEntry(release, feedSite, doc), bodies));
-  const { head, items, tail } = splitItems(withRssRoot(feed.rss2()), '<item>', '</item>', '</channel>', missing.length);
+  const { head, items, tail } = writtenInParts(missing, (releases) => {
+    const feed = baseFeed(doc, feedSite, 'rss');
+    for (const release of releases) feed.addItem(rssItem(toEntry(release, feedSite, doc), bodies));
+    return splitItems(withRssRoot(feed.rss2()), '<item>', '</item>', '</channel>', releases.length);
+  });
   const made = items.map((item) => utf8(bodies.restore(item)));
   bodies.checkAllRestored();
   return [utf8([withPageLinks(head, doc, 'rss')]), ...assemble(made), utf8([tail])];
@@ -443,25 +469,27 @@ function atomEnclosures(entry: Entry): string {
 
 /** Atom 1.0 (RFC 4287) with xml:lang, author, categories with term, self/alternate and enclosure links. */
 function renderAtom(doc: FeedDocument, feedSite: FeedSite): Buffer[] {
-  const feed = baseFeed(doc, feedSite, 'atom');
   const { missing, assemble } = lookUpItems('atom', doc, feedSite.items);
   const entries = missing.map((release) => toEntry(release, feedSite, doc));
   const bodies = createBodies();
-  for (const entry of entries) {
-    feed.addItem({
-      // type="html": the text is HTML-escaped so that "&" and "<" stay literal characters.
-      title: escapeHtml(entry.title),
-      id: entry.guid,
-      link: entry.url,
-      date: entry.updated,
-      published: entry.published,
-      description: escapeHtml(entry.summary),
-      content: entry.contentHtml && bodies.defer(entry.contentHtml),
-      author: [{ name: entry.author }],
-      category: entry.categories.map((category) => ({ name: category.name, term: category.term, scheme: category.url.replace(/[^/]+$/, '') })),
-    });
-  }
-  const { head, items, tail } = splitItems(feed.atom1(), '<entry>', '</entry>', '</feed>', entries.length);
+  const { head, items, tail } = writtenInParts(entries, (part) => {
+    const feed = baseFeed(doc, feedSite, 'atom');
+    for (const entry of part) {
+      feed.addItem({
+        // type="html": the text is HTML-escaped so that "&" and "<" stay literal characters.
+        title: escapeHtml(entry.title),
+        id: entry.guid,
+        link: entry.url,
+        date: entry.updated,
+        published: entry.published,
+        description: escapeHtml(entry.summary),
+        content: entry.contentHtml && bodies.defer(entry.contentHtml),
+        author: [{ name: entry.author }],
+        category: entry.categories.map((category) => ({ name: category.name, term: category.term, scheme: category.url.replace(/[^/]+$/, '') })),
+      });
+    }
+    return splitItems(feed.atom1(), '<entry>', '</entry>', '</feed>', part.length);
+  });
   // The package writes enclosure links with a type guessed from the file name; measured ones go at the end of each entry instead.
   const made = items.map((item, index) => utf8(bodies.restore(`${item.slice(0, -'</entry>'.length)}${atomEnclosures(entries[index]!)}</entry>`)));
   bodies.checkAllRestored();

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { XMLParser } from 'fast-xml-parser';
-import { ItemCache, renderFeed, toEntry, wholeReleases, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
+import { ITEMS_PER_DOCUMENT, ItemCache, renderFeed, toEntry, wholeReleases, type FeedDocument, type FeedFormat } from '../../src/feeds/build.js';
 import type { Contact, Media, Release, Term } from '../../src/model.js';
 import { htmlToText, sanitizeBody, slugify } from '../../src/text.js';
 import { BASE_URL } from '../helpers/app.js';
@@ -52,9 +52,10 @@ const release: fc.Arbitrary<Release> = fc.record({
 /** A document whose releases are at hand whole (wholeReleases). */
 type WholeDocument = Omit<FeedDocument, 'releases'> & { readonly releases: readonly Release[] };
 
-const doc: fc.Arbitrary<WholeDocument> = fc.record({
+/** A feed document of `minLength` to `maxLength` releases. */
+const docOf = (minLength: number, maxLength: number): fc.Arbitrary<WholeDocument> => fc.record({
   // Feed titles are built from the site's name and a topic or department name: never empty.
-  title: anyString.map((name) => `Stadt Lindenau – ${name}`), description: anyString, releases: fc.uniqueArray(release, { maxLength: 3, selector: (r) => r.guid }), embargoed: fc.boolean(),
+  title: anyString.map((name) => `Stadt Lindenau – ${name}`), description: anyString, releases: fc.uniqueArray(release, { minLength, maxLength, selector: (r) => r.guid }), embargoed: fc.boolean(),
   tombstones: fc.array(fc.record({ ref: guid, when: fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }), comment: anyString }), { maxLength: 2 }),
   withPages: fc.boolean(),
 }).map(({ withPages, tombstones, ...rest }) => ({
@@ -62,6 +63,7 @@ const doc: fc.Arbitrary<WholeDocument> = fc.record({
   ...rest, ...wholeReleases(rest.releases), tombstones: tombstones.filter((t) => !rest.releases.some((r) => r.guid === t.ref)), urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'),
   pages: withPages ? { first: urls, next: { rss: `${urls.rss}?page=2`, atom: `${urls.atom}?page=2`, json: `${urls.json}?page=2` } } : null,
 }));
+const doc = docOf(0, 3);
 
 const text = (format: FeedFormat, feed: FeedDocument) => renderFeed(format, feed, feedSite).toString('utf8');
 const xml = new XMLParser({ ignoreAttributes: false, cdataPropName: '#cdata', isArray: (name) => name === 'item' || name === 'entry', processEntities: false });
@@ -127,6 +129,26 @@ describe('items kept from earlier renders (ItemCache)', () => {
   const feedOf = (releases: Release[]): FeedDocument => ({
     title: 'Stadt Lindenau', description: 'D', urls, htmlUrl: `${BASE_URL}/`, updated: new Date('2026-11-20T09:00:00Z'), ...wholeReleases(releases),
   });
+
+  test(`a feed of more items than the package writes at a time (${ITEMS_PER_DOCUMENT}) is valid, has every title and body in order, and is byte for byte its items made one by one`, () => {
+    fc.assert(fc.property(docOf(ITEMS_PER_DOCUMENT + 1, 2 * ITEMS_PER_DOCUMENT + 5).map(withIds), (feed) => {
+      expect(rssProblems(text('rss', feed), urls.rss)).toEqual([]);
+      expect(atomProblems(text('atom', feed), urls.atom)).toEqual([]);
+      expect(jsonFeedProblems(text('json', feed))).toEqual([]);
+      const entries = feed.releases.map((release) => toEntry(release, feedSite, feed));
+      const bodies = entries.map((entry) => entry.contentHtml.replace(/\r\n?/g, '\n'));
+      const rss = xml.parse(text('rss', feed)).rss.channel.item as Array<Record<string, unknown>>;
+      expect(rss.map((item) => cdata(item.title))).toEqual(entries.map((entry) => entry.title.replace(/\r\n?/g, '\n')));
+      expect(rss.map((item) => cdata(item['content:encoded']))).toEqual(bodies);
+      expect((xml.parse(text('atom', feed)).feed.entry as Array<Record<string, unknown>>).map((entry) => cdata(entry.content))).toEqual(bodies);
+      for (const format of formats) {
+        const items = new ItemCache();
+        // Each item made alone, in a feed of one; then the whole feed is written around the items kept.
+        for (const release of feed.releases) renderFeed(format, { ...feed, ...wholeReleases([release]) }, { ...feedSite, items });
+        expect(renderFeed(format, feed, { ...feedSite, items }).equals(renderFeed(format, feed, feedSite))).toBe(true);
+      }
+    }), { numRuns: 25 });
+  }, 60_000);
 
   test.each(formats)('%s: a release written again (a new change time, or new content at the same time) is rendered anew', (format) => {
     const items = new ItemCache();
