@@ -18,7 +18,7 @@ function bruteCount(scope: Scope, now: Date): number {
   return t.db.prepare(sql).pluck().get({ now: now.toISOString(), id: 'id' in scope ? scope.id : null }) as number;
 }
 
-test('page counts kept by triggers equal a full count through inserts, corrections, moves, withdrawals and embargoes', () => {
+test('page counts kept by triggers, and the counts of the topic and department lists, equal a full count through inserts, corrections, moves, withdrawals and embargoes', () => {
   const topics = ['Verkehr', 'Kultur', 'Umwelt', 'Bildung'];
   const departments = ['Fachbereich A', 'Fachbereich B', 'Fachbereich C'];
   // A fixed pseudo-random walk: every kind of change, in many orders.
@@ -46,9 +46,14 @@ test('page counts kept by triggers equal a full count through inserts, correctio
         ...t.store.listTopics(now).map((topic) => ({ kind: 'topic' as const, id: topic.id })),
         ...t.store.listDepartments(now).map((department) => ({ kind: 'department' as const, id: department.id })),
       ];
-      for (const scope of scopes) {
-        for (const at of [now, new Date(now.getTime() + 7_200_000)]) {
+      for (const at of [now, new Date(now.getTime() + 7_200_000)]) {
+        for (const scope of scopes) {
           expect(t.store.countReleases(scope, at), `${JSON.stringify(scope)} at step ${step}`).toBe(bruteCount(scope, at));
+        }
+        // The lists of topics and departments (the feeds directory, OPML, the pages' navigation) show the same counts.
+        for (const topic of t.store.listTopics(at)) expect(topic.count, `topic ${topic.slug} at step ${step}`).toBe(bruteCount({ kind: 'topic', id: topic.id }, at));
+        for (const department of t.store.listDepartments(at)) {
+          expect(department.count, `department ${department.slug} at step ${step}`).toBe(bruteCount({ kind: 'department', id: department.id }, at));
         }
       }
     }
