@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { createSearchMatch } from './search-text.js';
-import { RELEASE_OF_SEARCH_ROW } from './store.js';
+import { RELEASE_OF_SEARCH_ROW, type Scope } from './store.js';
 
 /** Which releases a list may show: what the public sees, or (token holders) all or one state. */
 export type ListVisibility = 'public' | 'all' | 'published' | 'embargoed' | 'withdrawn';
@@ -42,8 +42,11 @@ const SEARCH = `r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHE
 const AFTER = `(:afterPublished IS NULL OR (r.published_at, r.id) < (:afterPublished, :afterId))`;
 const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;
 
-/** The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once. */
-export function createApiStore(db: Database) {
+/**
+ * The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once.
+ * `countVisible` is the store's count of what the public sees in a scope (Store.countReleases).
+ */
+export function createApiStore(db: Database, countVisible: (scope: Scope, now: Date) => number) {
   const searchMatch = createSearchMatch(db);
   const q = {
     page: db.prepare(`SELECT r.id FROM releases r WHERE ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
@@ -73,9 +76,13 @@ export function createApiStore(db: Database) {
         ...filters, limit: query.limit + 1,
         afterPublished: query.after?.publishedAt ?? null, afterId: query.after?.id ?? null,
       };
-      return match === null
-        ? { ids: q.page.all(page) as number[], total: q.count.get(filters) as number }
-        : { ids: q.pageSearch.all(page) as number[], total: q.countSearch.get(filters) as number };
+      if (match !== null) return { ids: q.pageSearch.all(page) as number[], total: q.countSearch.get(filters) as number };
+      // What the public sees, in one scope at most, is counted as the feeds count it (kept by triggers): the query
+      // would read every release of the scope.
+      const scope: Scope | null = query.visibility !== 'public' && query.visibility !== 'published' ? null
+        : query.topicId === null ? (query.departmentId === null ? { kind: 'all' } : { kind: 'department', id: query.departmentId })
+          : query.departmentId === null ? { kind: 'topic', id: query.topicId } : null;
+      return { ids: q.page.all(page) as number[], total: scope ? countVisible(scope, now) : q.count.get(filters) as number };
     },
 
     /** The answer stored for a token's Idempotency-Key, unless it expired. */

@@ -532,7 +532,13 @@ describe('DELETE /api/v1/releases/{id}', () => {
 describe('embargo', () => {
   test('an embargoed release is invisible without a token and visible with one, until its time comes', async () => {
     const t = app();
-    const embargoed = await created(t, { title: 'Haushalt 2027', embargo_until: '2026-11-26T08:00:00+01:00' });
+    const embargoed = await created(t, {
+      title: 'Haushalt 2027', embargo_until: '2026-11-26T08:00:00+01:00', topics: ['Finanzen'], department: 'Fachbereich Finanzen',
+    });
+    const totals = async (auth: boolean) => Promise.all(['', '?topic=finanzen', '?department=fachbereich-finanzen'].map(async (query) => {
+      const answer = request(t.app).get(`/api/v1/releases${query}`);
+      return (await (auth ? answer.set(bearer()) : answer).expect(200)).body.total as number;
+    }));
     expect(embargoed.embargo_until).toBe('2026-11-26T07:00:00.000Z');
 
     await request(t.app).get(`/api/v1/releases/${embargoed.id}`).expect(404);
@@ -540,6 +546,9 @@ describe('embargo', () => {
     expect(await feedGuids(t)).not.toContain(embargoed.guid);
     await request(t.app).get(`/releases/${embargoed.slug}`).expect(404);
     expect((await request(t.app).get('/api/v1/releases?q=Haushalt').expect(200)).body.total).toBe(0);
+    // Whole list, topic, department: the public counts leave the embargoed release out, a token holder's count it.
+    expect(await totals(false)).toEqual([0, 0, 0]);
+    expect(await totals(true)).toEqual([1, 1, 1]);
 
     await request(t.app).get(`/api/v1/releases/${embargoed.id}`).set(bearer()).expect(200);
     const list = await request(t.app).get('/api/v1/releases').set(bearer()).expect(200);
@@ -552,6 +561,7 @@ describe('embargo', () => {
     await request(t.app).get(`/api/v1/releases/${embargoed.id}`).expect(200);
     expect(await feedGuids(t)).toContain(embargoed.guid);
     expect((await request(t.app).get('/api/v1/releases').expect(200)).body.total).toBe(1);
+    expect(await totals(false)).toEqual([1, 1, 1]);
   });
 });
 
@@ -599,7 +609,10 @@ describe('GET /api/v1/releases', () => {
   test('filters by topic, department and search, like the feeds', async () => {
     const t = await seeded();
     expect(titles(await request(t.app).get('/api/v1/releases?topic=verkehr').expect(200))).toEqual(['Meldung 5', 'Meldung 3', 'Meldung 1']);
-    expect(titles(await request(t.app).get('/api/v1/releases?department=fachbereich-finanzen').expect(200))).toEqual(['Meldung 2', 'Meldung 1']);
+    const department = await request(t.app).get('/api/v1/releases?department=fachbereich-finanzen').expect(200);
+    expect(titles(department)).toEqual(['Meldung 2', 'Meldung 1']);
+    expect(department.body.total).toBe(2);
+    expect((await request(t.app).get('/api/v1/releases?topic=verkehr&limit=1').expect(200)).body.total).toBe(3);
     expect(titles(await request(t.app).get(`/api/v1/releases?q=${encodeURIComponent('Brücke')}`).expect(200))).toEqual(['Meldung 3']);
     const both = await request(t.app).get('/api/v1/releases?topic=verkehr&department=fachbereich-kultur&limit=1').expect(200);
     expect(titles(both)).toEqual(['Meldung 5']);
