@@ -64,6 +64,9 @@ export interface Release {
 /** A release as a list names it: where it stands (publication), which version it is, and when readers saw it change. */
 export type ReleaseHead = Pick<Release, 'id' | 'publishedAt' | 'embargoUntil' | 'changedAt' | 'contentHash'>;
 
+/** What a sitemap lists of a release: its page, title, dates and embargo; none of its text. */
+export type ReleaseListing = Pick<Release, 'slug' | 'title' | 'publishedAt' | 'updatedAt' | 'embargoUntil' | 'changedAt'>;
+
 /** What a source or the authoring API hands to the store: a release before it has an id. */
 export interface ReleaseInput {
   readonly guid: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
-import type { Contact, Media, Probe, Release, ReleaseHead, ReleaseInput, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
+import type { Contact, Media, Probe, Release, ReleaseHead, ReleaseInput, ReleaseListing, ReleaseStatus, Revision, SourceState, Term } from '../model.js';
 import { readerEssence, slugify } from '../text.js';
 import { createRenderedStore } from './rendered-store.js';
 import { createStatusStore } from './status-store.js';
@@ -258,6 +258,9 @@ export function createStore(db: Database) {
     byId: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.id = ?`),
     byIds: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
       WHERE r.id IN (SELECT value FROM json_each(:ids))`),
+    // Newest first by the index of publication; the columns are read from each row, the bodies are not copied.
+    listings: db.prepare(`SELECT r.slug, r.title, r.published_at AS publishedAt, r.updated_at AS updatedAt, r.embargo_until AS embargoUntil,
+      r.changed_at AS changedAt FROM releases r WHERE ${VISIBLE} AND r.published_at >= :since ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`),
     byGuid: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.guid = ?`),
     bySlug: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.slug = ?`),
     oldSlug: db.prepare(`SELECT r.slug FROM release_slugs s JOIN releases r ON r.id = s.release_id WHERE s.slug = ?`),
@@ -517,6 +520,11 @@ export function createStore(db: Database) {
     /** The newest releases visible at `now` in a scope, newest first. */
     newestReleases(scope: Scope, options: { now: Date; limit: number; offset?: number }): Release[] {
       return hydrate(q.newest[scope.kind].all(listParams(scope, options)) as ReleaseRow[]);
+    },
+
+    /** The newest releases visible at `now` and published since `since` (all when absent), as a sitemap lists them. */
+    newestListings(options: { now: Date; limit: number; since?: Date }): ReleaseListing[] {
+      return q.listings.all({ now: options.now.toISOString(), limit: options.limit, since: options.since?.toISOString() ?? '' }) as ReleaseListing[];
     },
 
     /** The heads of the releases newestReleases returns, without reading their bodies (releasesByIds loads them whole). */

@@ -116,7 +116,7 @@ export function toHeadline(release: Release, config: Config): Headline {
 }
 
 /** The newest change readers can see in a release: its last write, or the lifting of its embargo. */
-export function visibleChange(release: Release): string {
+export function visibleChange(release: Pick<Release, 'embargoUntil' | 'changedAt'>): string {
   return release.embargoUntil && release.embargoUntil > release.changedAt ? release.embargoUntil : release.changedAt;
 }
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
-import type { Release } from '../model.js';
+import type { ReleaseListing } from '../model.js';
 import { escapeHtml, stripXmlForbidden } from '../text.js';
 import { visibleChange } from './headlines.js';
 
@@ -27,7 +27,7 @@ export function w3cDatetime(instant: string): string {
   return new Date(instant).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function releaseUrl(config: Config, release: Release): string {
+function releaseUrl(config: Config, release: Pick<ReleaseListing, 'slug'>): string {
   return `${config.baseUrl}/releases/${release.slug}`;
 }
 
@@ -46,7 +46,7 @@ export function sitemapEntries(config: Config, store: Store, now: Date): { entri
   ];
   // One file holds 50,000 URLs. Beyond that a sitemap index with paged sitemaps would be needed;
   // until a press office publishes that many releases, the oldest ones are left out here.
-  const releases = store.newestReleases({ kind: 'all' }, { now, limit: Math.max(0, SITEMAP_LIMIT - pages.length) });
+  const releases = store.newestListings({ now, limit: Math.max(0, SITEMAP_LIMIT - pages.length) });
   const entries = [
     ...pages,
     ...releases.map((release) => ({ loc: releaseUrl(config, release), lastmod: w3cDatetime(release.updatedAt ?? release.publishedAt) })),
@@ -72,14 +72,12 @@ function newsLanguage(language: string): string {
  * The releases visible at `now` and published within two days before `reference` (`now`, or a
  * moment shortly before it that the cache keys on), newest first.
  */
-export function newsReleases(store: Store, now: Date, reference: Date = now): Release[] {
-  const since = reference.getTime() - NEWS_WINDOW_MS;
-  return store.newestReleases({ kind: 'all' }, { now, limit: NEWS_LIMIT })
-    .filter((release) => Date.parse(release.publishedAt) >= since);
+export function newsReleases(store: Store, now: Date, reference: Date = now): ReleaseListing[] {
+  return store.newestListings({ now, limit: NEWS_LIMIT, since: new Date(reference.getTime() - NEWS_WINDOW_MS) });
 }
 
 /** A Google News sitemap of the given releases. */
-export function renderNewsSitemap(config: Config, releases: readonly Release[]): string {
+export function renderNewsSitemap(config: Config, releases: readonly ReleaseListing[]): string {
   const name = xml(config.site.name);
   const language = xml(newsLanguage(config.site.language));
   const urls = releases.map((release) => `  <url>
