@@ -65,6 +65,9 @@ const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_na
 const SEARCH_ID_MASK = 2 ** 30 - 1;
 const SEARCH_KEY = `unixepoch(r.published_at) * ${SEARCH_ID_MASK + 1} + r.id`;
 export const RELEASE_OF_SEARCH_ROW = `rowid & ${SEARCH_ID_MASK}`;
+/** The columns of a ReleaseListing. */
+const LISTING_COLUMNS = `r.slug, r.title, r.published_at AS publishedAt, r.updated_at AS updatedAt, r.embargo_until AS embargoUntil,
+  r.changed_at AS changedAt`;
 /** The columns of a ReleaseHead. */
 const HEAD_COLUMNS = `r.id, r.published_at AS publishedAt, r.embargo_until AS embargoUntil, r.changed_at AS changedAt, r.content_hash AS contentHash`;
 
@@ -259,8 +262,11 @@ export function createStore(db: Database) {
     byIds: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
       WHERE r.id IN (SELECT value FROM json_each(:ids))`),
     // Newest first by the index of publication; the columns are read from each row, the bodies are not copied.
-    listings: db.prepare(`SELECT r.slug, r.title, r.published_at AS publishedAt, r.updated_at AS updatedAt, r.embargo_until AS embargoUntil,
-      r.changed_at AS changedAt FROM releases r WHERE ${VISIBLE} AND r.published_at >= :since ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`),
+    listings: db.prepare(`SELECT ${LISTING_COLUMNS} FROM releases r WHERE ${VISIBLE} AND r.published_at >= :since
+      ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`),
+    listingsByIds: db.prepare(`SELECT ${LISTING_COLUMNS} FROM releases r WHERE r.id BETWEEN :first AND :last AND ${VISIBLE}
+      ORDER BY r.published_at DESC, r.id DESC`),
+    lastReleaseId: db.prepare(`SELECT coalesce(max(id), 0) FROM releases`).pluck(),
     byGuid: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.guid = ?`),
     bySlug: db.prepare(`SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id WHERE r.slug = ?`),
     oldSlug: db.prepare(`SELECT r.slug FROM release_slugs s JOIN releases r ON r.id = s.release_id WHERE s.slug = ?`),
@@ -525,6 +531,16 @@ export function createStore(db: Database) {
     /** The newest releases visible at `now` and published since `since` (all when absent), as a sitemap lists them. */
     newestListings(options: { now: Date; limit: number; since?: Date }): ReleaseListing[] {
       return q.listings.all({ now: options.now.toISOString(), limit: options.limit, since: options.since?.toISOString() ?? '' }) as ReleaseListing[];
+    },
+
+    /** The releases visible at `now` whose ids are from `first` to `last`, newest first, as a sitemap lists them. */
+    listingsByIds(first: number, last: number, now: Date): ReleaseListing[] {
+      return q.listingsByIds.all({ first, last, now: now.toISOString() }) as ReleaseListing[];
+    },
+
+    /** The highest release id given so far (0 before the first release). */
+    lastReleaseId(): number {
+      return q.lastReleaseId.get() as number;
     },
 
     /** The heads of the releases newestReleases returns, without reading their bodies (releasesByIds loads them whole). */

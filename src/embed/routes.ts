@@ -1,5 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { HttpError, notFound } from '../http/errors.js';
+import { badRequest, HttpError, notFound, singleParam } from '../http/errors.js';
 import { representation } from '../http/representation.js';
 import { allowFraming } from '../http/security.js';
 import type { PageDeps } from '../pages/deps.js';
@@ -7,7 +7,7 @@ import { stringsFor } from '../pages/strings.js';
 import { renderHeadlinesFrame, renderReleaseCard } from './frame.js';
 import { headlineList, headlineQueryString, isVisible, parseHeadlineQuery, parseTheme, visibleChange } from './headlines.js';
 import { embedTarget, oembedResponse, parseOembedQuery } from './oembed.js';
-import { newsReleases, renderNewsSitemap, renderRobots, renderSitemap, sitemapEntries } from './sitemap.js';
+import { newsReleases, renderNewsSitemap, renderRobots, renderSitemap, renderSitemapIndex, sitemapPart, sitemapParts } from './sitemap.js';
 import { widgetSource } from './widget.js';
 
 const HTML = 'text/html; charset=utf-8';
@@ -108,9 +108,16 @@ export function embedRoutes({ config, store, respond, clock }: PageDeps): Router
     });
   });
 
+  // One file while the releases fit in one part; beyond, a sitemap index of the parts (?part=1, 2, …).
   router.get('/sitemap.xml', (req: Request, res: Response) => {
-    respond(req, res, 'sitemap.xml', pageCache, (now) => {
-      const { entries, lastModified } = sitemapEntries(config, store, now);
+    const given = singleParam(query(req), 'part');
+    if (given !== undefined && !/^[1-9]\d{0,5}$/.test(given)) throw badRequest('part', `"part" must be a whole number from 1, got "${given.slice(0, 40)}".`);
+    const part = given === undefined ? null : Number(given);
+    respond(req, res, `sitemap.xml?part=${part ?? ''}`, pageCache, (now) => {
+      const parts = sitemapParts(store);
+      if (part === null && parts > 1) return representation(renderSitemapIndex(config, parts), XML, null);
+      if (part !== null && part > parts) throw notFound(`The sitemap has ${parts} part(s); there is no part ${part}.`);
+      const { entries, lastModified } = sitemapPart(config, store, now, part ?? 1);
       return representation(renderSitemap(entries), XML, lastModified);
     }, { fast: true });
   });

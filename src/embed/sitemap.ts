@@ -10,8 +10,12 @@ export interface SitemapEntry {
   readonly lastmod?: string | null;
 }
 
-/** The sitemaps.org limit of URLs in one sitemap file. */
-export const SITEMAP_LIMIT = 50_000;
+/**
+ * Release URLs per sitemap file (sitemaps.org allows 50,000). Releases are parted by id: a part's file
+ * changes only when one of its releases does, and each is read and written in bounded time however
+ * many releases there are.
+ */
+export const SITEMAP_PART = 5000;
 /** Google News reads at most 1,000 URLs per news sitemap. */
 export const NEWS_LIMIT = 1000;
 /** Google News sitemaps hold articles of the last two days. */
@@ -31,22 +35,26 @@ function releaseUrl(config: Config, release: Pick<ReleaseListing, 'slug'>): stri
   return `${config.baseUrl}/releases/${release.slug}`;
 }
 
+/** How many parts the sitemap has: one per SITEMAP_PART release ids given so far, at least one. */
+export function sitemapParts(store: Store): number {
+  return Math.max(1, Math.ceil(store.lastReleaseId() / SITEMAP_PART));
+}
+
 /**
- * Every public page: the home page, the feed directory, each topic and department that has a
- * visible release (a term known only from an embargoed release would give the release away), and
- * each visible release with its last change.
+ * One part of the sitemap (from 1): each visible release whose id is in the part, with its last change,
+ * newest first; part 1 also holds every other public page: the home page, the feed directory, each topic
+ * and department that has a visible release (a term known only from an embargoed release would give the
+ * release away).
  */
-export function sitemapEntries(config: Config, store: Store, now: Date): { entries: SitemapEntry[]; lastModified: Date | null } {
-  const pages: SitemapEntry[] = [
+export function sitemapPart(config: Config, store: Store, now: Date, part: number): { entries: SitemapEntry[]; lastModified: Date | null } {
+  const pages: SitemapEntry[] = part !== 1 ? [] : [
     { loc: `${config.baseUrl}/` },
     { loc: `${config.baseUrl}/feeds` },
     ...store.listTopics(now).filter((topic) => topic.count > 0).map((topic) => ({ loc: `${config.baseUrl}/topics/${topic.slug}` })),
     ...store.listDepartments(now).filter((department) => department.count > 0)
       .map((department) => ({ loc: `${config.baseUrl}/departments/${department.slug}` })),
   ];
-  // One file holds 50,000 URLs. Beyond that a sitemap index with paged sitemaps would be needed;
-  // until a press office publishes that many releases, the oldest ones are left out here.
-  const releases = store.newestListings({ now, limit: Math.max(0, SITEMAP_LIMIT - pages.length) });
+  const releases = store.listingsByIds((part - 1) * SITEMAP_PART + 1, part * SITEMAP_PART, now);
   const entries = [
     ...pages,
     ...releases.map((release) => ({ loc: releaseUrl(config, release), lastmod: w3cDatetime(release.updatedAt ?? release.publishedAt) })),
@@ -54,6 +62,12 @@ export function sitemapEntries(config: Config, store: Store, now: Date): { entri
   const newest = [...releases.map(visibleChange), store.newestWithdrawal({ kind: 'all' }, '')]
     .reduce<string | null>((max, value) => (value && (!max || value > max) ? value : max), null);
   return { entries, lastModified: newest ? new Date(newest) : null };
+}
+
+/** A sitemaps.org 0.9 sitemap index of the parts' files (`/sitemap.xml?part=N`). */
+export function renderSitemapIndex(config: Config, parts: number): string {
+  const files = Array.from({ length: parts }, (_, index) => `  <sitemap><loc>${xml(`${config.baseUrl}/sitemap.xml?part=${index + 1}`)}</loc></sitemap>\n`);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="${SITEMAP_NS}">\n${files.join('')}</sitemapindex>\n`;
 }
 
 /** A sitemaps.org 0.9 urlset. */

@@ -1,7 +1,8 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import request from 'supertest';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BASE_URL, type TestApp } from '../helpers/app.js';
+import { SITEMAP_PART } from '../../src/embed/sitemap.js';
+import { BASE_URL, createTestApp, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
 import { EMBARGO, EMBARGOED_SLUG, NASTY_SLUG, SCRIPT_SLUG, SCRIPT_TITLE, WITHDRAWN_SLUG, seededApp } from './seed.js';
 
@@ -85,6 +86,47 @@ describe('GET /sitemap.xml', () => {
     expect(locs).toContain(`${BASE_URL}/topics/wahlen-2026`);
     expect(locs).toContain(`${BASE_URL}/departments/wahlamt`);
   });
+});
+
+describe('a sitemap of more releases than one file holds', () => {
+  test(`is an index of parts of ${SITEMAP_PART} release ids each; together they list every visible release once, part 1 the other pages too`, async () => {
+    const t = createTestApp({ now: new Date('2026-11-25T12:00:00Z') });
+    apps.push(t);
+    const count = SITEMAP_PART + 7;
+    const day = (index: number) => new Date(Date.UTC(2020, 0, 1) + index * 3_600_000).toISOString();
+    // Ids follow the order of writing: the withdrawn release is in part 1, the embargoed one in part 2.
+    const hidden = { withdrawn: 3, embargoed: count - 2 };
+    t.store.upsertReleases(Array.from({ length: count }, (_, index) => input({
+      guid: `tag:lindenau.example,2026:teil-${index}`, title: `Meldung ${index}`, publishedAt: day(index), topics: index % 2 ? ['Verkehr'] : ['Kultur'],
+      ...(index === hidden.withdrawn ? { status: 'withdrawn' as const } : {}),
+      ...(index === hidden.embargoed ? { embargoUntil: '2026-12-01T00:00:00Z' } : {}),
+    })), { now: t.now });
+
+    const index = await request(t.app).get('/sitemap.xml').expect(200);
+    expect(index.headers['content-type']).toBe('application/xml; charset=utf-8');
+    expect(XMLValidator.validate(index.text)).toBe(true);
+    const files = new XMLParser({ isArray: (name) => name === 'sitemap' }).parse(index.text).sitemapindex;
+    expect(index.text).toContain('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">');
+    expect(files.sitemap.map((file: { loc: string }) => file.loc)).toEqual([`${BASE_URL}/sitemap.xml?part=1`, `${BASE_URL}/sitemap.xml?part=2`]);
+
+    const parts = await Promise.all([1, 2].map(async (part) => urlset((await request(t.app).get(`/sitemap.xml?part=${part}`).expect(200)).text).url!));
+    expect(parts[0]!.slice(0, 4).map((url) => url.loc)).toEqual([`${BASE_URL}/`, `${BASE_URL}/feeds`, `${BASE_URL}/topics/kultur`, `${BASE_URL}/topics/verkehr`]);
+    const listed = parts.map((urls) => urls.filter((url) => url.loc.includes('/releases/')).map((url) => url.loc.split('/releases/')[1]!));
+    expect(listed[0]).toHaveLength(SITEMAP_PART - 1);
+    expect(listed[1]).toHaveLength(6);
+    const visible = t.store.newestListings({ now: t.now, limit: count }).map((release) => release.slug);
+    expect(visible).toHaveLength(count - 2);
+    // Newest first within each part; every visible release once in all.
+    expect([...listed[1]!, ...listed[0]!]).toEqual(visible);
+    expect(parts[1]!.every((url) => W3C.test(url.lastmod!))).toBe(true);
+
+    await request(t.app).get('/sitemap.xml?part=3').expect(404);
+    for (const query of ['part=0', 'part=zwei', 'part=1&part=2', 'part=01', `part=${'9'.repeat(7)}`]) {
+      const answer = await request(t.app).get(`/sitemap.xml?${query}`).expect(400);
+      expect(answer.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(answer.body.parameter).toBe('part');
+    }
+  }, 60_000);
 });
 
 describe('GET /news-sitemap.xml', () => {
