@@ -261,8 +261,13 @@ async function measureCosts(sizes: readonly number[], log: (line: string) => voi
     if (unattached) throw unattached;
     const bareDb = openDatabase(config.databaseFile);
     const store = createStore(db);
-    const paths = Object.fromEntries(targets(middleSlug(store, size), '').filter((target) => !('if-none-match' in target.headers))
-      .map((target) => [target.name.replace(/, gzip$/, ''), target.path]));
+    const paths = {
+      ...Object.fromEntries(targets(middleSlug(store, size), '').filter((target) => !('if-none-match' in target.headers))
+        .map((target) => [target.name.replace(/, gzip$/, ''), target.path])),
+      // Pages whose lists and counts span every release: their first request shows whether a cost grows with the data.
+      'home page': '/', 'feed directory': '/feeds', 'topic page': `/topics/${TOPICS[0]!.toLowerCase()}`, 'search page': '/search?q=Haltestelle',
+      '/api/v1/releases': '/api/v1/releases',
+    };
     return {
       size, config, store, bare: createStore(bareDb), paths, renders: {}, http: {},
       close: () => { db.close(); bareDb.close(); },
