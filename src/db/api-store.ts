@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { createSearchMatch } from './search-text.js';
 import { RELEASE_OF_SEARCH_ROW, type Scope } from './store.js';
 
@@ -42,6 +42,54 @@ const SEARCH = `r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHE
 const AFTER = `(:afterPublished IS NULL OR (r.published_at, r.id) < (:afterPublished, :afterId))`;
 const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;
 
+/** The filters of a list without search text: none, a topic, a department, or both. */
+type ListScope = 'all' | 'topic' | 'department' | 'both';
+
+/**
+ * Each filter has statements of its own, led by its index (newest first): a filter written for any value,
+ * null included (":department IS NULL OR …"), keeps SQLite from using one, and a list of a small department
+ * would read every release. A release's row is read only once its ids and index entries matched (reading one,
+ * bodies and all, is what costs): with both filters, the page checks the topic before the visibility, and the
+ * count reads the rows of the releases in both only.
+ */
+const SCOPED: Readonly<Record<ListScope, { readonly from: string; readonly page: string; readonly count: string; readonly key: readonly [string, string] }>> = {
+  all: { from: 'releases r', page: VISIBILITY, count: VISIBILITY, key: ['r.published_at', 'r.id'] },
+  topic: {
+    from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', page: `rt.topic_id = :topic AND ${VISIBILITY}`,
+    count: `rt.topic_id = :topic AND ${VISIBILITY}`, key: ['rt.published_at', 'rt.release_id'],
+  },
+  department: {
+    from: 'releases r', page: `r.department_id = :department AND ${VISIBILITY}`, count: `r.department_id = :department AND ${VISIBILITY}`,
+    key: ['r.published_at', 'r.id'],
+  },
+  both: {
+    from: 'releases r',
+    page: `r.department_id = :department
+      AND CASE WHEN EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic) THEN ${VISIBILITY} ELSE 0 END`,
+    count: `r.id IN (SELECT rt.release_id FROM release_topics rt WHERE rt.topic_id = :topic
+      INTERSECT SELECT d.id FROM releases d WHERE d.department_id = :department) AND ${VISIBILITY}`,
+    key: ['r.published_at', 'r.id'],
+  },
+};
+
+function scopedPage(scope: ListScope): string {
+  const { from, page, key: [time, id] } = SCOPED[scope];
+  return `SELECT r.id FROM ${from} WHERE ${page}
+    AND (:afterPublished IS NULL OR (${time}, ${id}) < (:afterPublished, :afterId)) ORDER BY ${time} DESC, ${id} DESC LIMIT :limit`;
+}
+
+function scopedCount(scope: ListScope): string {
+  return `SELECT count(*) FROM ${SCOPED[scope].from} WHERE ${SCOPED[scope].count}`;
+}
+
+/** The statements' parameters of a list's filters: those its scope names. */
+function scopeParams(scope: ListScope, query: ListQuery): Record<string, number> {
+  return {
+    ...(scope === 'topic' || scope === 'both' ? { topic: query.topicId! } : {}),
+    ...(scope === 'department' || scope === 'both' ? { department: query.departmentId! } : {}),
+  };
+}
+
 /**
  * The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once.
  * `countVisible` is the store's count of what the public sees in a scope (Store.countReleases).
@@ -49,9 +97,9 @@ const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;
 export function createApiStore(db: Database, countVisible: (scope: Scope, now: Date) => number) {
   const searchMatch = createSearchMatch(db);
   const q = {
-    page: db.prepare(`SELECT r.id FROM releases r WHERE ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
+    page: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedPage(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
+    count: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedCount(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
     pageSearch: db.prepare(`SELECT r.id FROM releases r WHERE ${SEARCH} AND ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
-    count: db.prepare(`SELECT count(*) FROM releases r WHERE ${FILTERS}`).pluck(),
     countSearch: db.prepare(`SELECT count(*) FROM releases r WHERE ${SEARCH} AND ${FILTERS}`).pluck(),
     answer: db.prepare(`SELECT request_hash, status, response_json, location FROM idempotency_keys
       WHERE token_hash = :tokenHash AND key = :key AND created_at >= :since`),
@@ -77,12 +125,16 @@ export function createApiStore(db: Database, countVisible: (scope: Scope, now: D
         afterPublished: query.after?.publishedAt ?? null, afterId: query.after?.id ?? null,
       };
       if (match !== null) return { ids: q.pageSearch.all(page) as number[], total: q.countSearch.get(filters) as number };
+      const scope: ListScope = query.topicId === null ? (query.departmentId === null ? 'all' : 'department')
+        : query.departmentId === null ? 'topic' : 'both';
+      const params = { visibility: query.visibility, now: filters.now, ...scopeParams(scope, query) };
+      const ids = q.page[scope].all({ ...params, limit: page.limit, afterPublished: page.afterPublished, afterId: page.afterId }) as number[];
       // What the public sees, in one scope at most, is counted as the feeds count it (kept by triggers): the query
       // would read every release of the scope.
-      const scope: Scope | null = query.visibility !== 'public' && query.visibility !== 'published' ? null
-        : query.topicId === null ? (query.departmentId === null ? { kind: 'all' } : { kind: 'department', id: query.departmentId })
-          : query.departmentId === null ? { kind: 'topic', id: query.topicId } : null;
-      return { ids: q.page.all(page) as number[], total: scope ? countVisible(scope, now) : q.count.get(filters) as number };
+      const visible = query.visibility === 'public' || query.visibility === 'published';
+      const counted: Scope | null = !visible || scope === 'both' ? null
+        : scope === 'all' ? { kind: 'all' } : scope === 'topic' ? { kind: 'topic', id: query.topicId! } : { kind: 'department', id: query.departmentId! };
+      return { ids, total: counted ? countVisible(counted, now) : q.count[scope].get(params) as number };
     },
 
     /** The answer stored for a token's Idempotency-Key, unless it expired. */
