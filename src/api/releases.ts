@@ -127,7 +127,7 @@ interface Measured {
 /** GET, POST, PUT, PATCH and DELETE /api/v1/releases[/{id}] and /api/v1/openapi.json. */
 export function releasesApi({ config, store, clock }: PageDeps): Router {
   const router = Router();
-  const api = createApiStore(store.connection(), (scope, now) => store.countReleases(scope, now));
+  const api = createApiStore(store.connection(), store);
   const tokens = config.apiTokens;
   const baseUrl = config.baseUrl;
   /** POSTs under way, by token and Idempotency-Key: a retry arriving meanwhile waits for the first. */

@@ -90,16 +90,21 @@ function scopeParams(scope: ListScope, query: ListQuery): Record<string, number>
   };
 }
 
-/**
- * The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once.
- * `countVisible` is the store's count of what the public sees in a scope (Store.countReleases).
- */
-export function createApiStore(db: Database, countVisible: (scope: Scope, now: Date) => number) {
+/** The store's counts of what the public sees in a scope: all of it (Store.countReleases), and a search's matches (Store.countSearchMatches). */
+export interface VisibleCounts {
+  countReleases(scope: Scope, now: Date): number;
+  countSearchMatches(scope: Scope, text: string, now: Date): number;
+}
+
+/** The authoring API's own SQL (cursor-paged lists, idempotency keys), each statement prepared once. */
+export function createApiStore(db: Database, counts: VisibleCounts) {
   const searchMatch = createSearchMatch(db);
   const q = {
     page: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedPage(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
     count: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedCount(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
-    pageSearch: db.prepare(`SELECT r.id FROM releases r WHERE ${SEARCH} AND ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
+    // "+" keeps SQLite from reading the matches by id, every row of them, to sort them: it walks the newest-first
+    // index instead, checks each id against the matches, and stops after the page.
+    pageSearch: db.prepare(`SELECT r.id FROM releases r WHERE +${SEARCH} AND ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
     countSearch: db.prepare(`SELECT count(*) FROM releases r WHERE ${SEARCH} AND ${FILTERS}`).pluck(),
     answer: db.prepare(`SELECT request_hash, status, response_json, location FROM idempotency_keys
       WHERE token_hash = :tokenHash AND key = :key AND created_at >= :since`),
@@ -124,17 +129,19 @@ export function createApiStore(db: Database, countVisible: (scope: Scope, now: D
         ...filters, limit: query.limit + 1,
         afterPublished: query.after?.publishedAt ?? null, afterId: query.after?.id ?? null,
       };
-      if (match !== null) return { ids: q.pageSearch.all(page) as number[], total: q.countSearch.get(filters) as number };
       const scope: ListScope = query.topicId === null ? (query.departmentId === null ? 'all' : 'department')
         : query.departmentId === null ? 'topic' : 'both';
-      const params = { visibility: query.visibility, now: filters.now, ...scopeParams(scope, query) };
-      const ids = q.page[scope].all({ ...params, limit: page.limit, afterPublished: page.afterPublished, afterId: page.afterId }) as number[];
-      // What the public sees, in one scope at most, is counted as the feeds count it (kept by triggers): the query
-      // would read every release of the scope.
+      // What the public sees, in one scope at most, is counted as the feeds and pages count it: the filters below
+      // would read every release of the scope, or every match.
       const visible = query.visibility === 'public' || query.visibility === 'published';
       const counted: Scope | null = !visible || scope === 'both' ? null
         : scope === 'all' ? { kind: 'all' } : scope === 'topic' ? { kind: 'topic', id: query.topicId! } : { kind: 'department', id: query.departmentId! };
-      return { ids, total: counted ? countVisible(counted, now) : q.count[scope].get(params) as number };
+      if (match !== null) {
+        return { ids: q.pageSearch.all(page) as number[], total: counted ? counts.countSearchMatches(counted, query.q!, now) : q.countSearch.get(filters) as number };
+      }
+      const params = { visibility: query.visibility, now: filters.now, ...scopeParams(scope, query) };
+      const ids = q.page[scope].all({ ...params, limit: page.limit, afterPublished: page.afterPublished, afterId: page.afterId }) as number[];
+      return { ids, total: counted ? counts.countReleases(counted, now) : q.count[scope].get(params) as number };
     },
 
     /** The answer stored for a token's Idempotency-Key, unless it expired. */

@@ -505,6 +505,16 @@ export function createStore(db: Database) {
     };
   }
 
+  /**
+   * The visible matches of a search in a scope. Over all releases, the index's count less the withdrawn and
+   * embargoed matches (a few, by their indexes): no release is read.
+   */
+  function countMatches(scope: Scope, match: string, now: Date): number {
+    return scope.kind === 'all'
+      ? (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: now.toISOString() }) as number)
+      : q.countSearch.get(searchParams(scope, match, now)) as number;
+  }
+
   function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {
     return { ...scopeParams(scope), now: options.now.toISOString(), limit: options.limit, offset: options.offset ?? 0 };
   }
@@ -563,10 +573,13 @@ export function createStore(db: Database) {
       const match = searchMatch(text);
       if (!match) return { releases: [], total: 0 };
       const params = searchParams(scope, match, options.now);
-      const total = scope.kind === 'all'
-        ? (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: params.now }) as number)
-        : q.countSearch.get(params) as number;
-      return { releases: hydrate(q.search.all({ ...params, limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]), total };
+      return { releases: hydrate(q.search.all({ ...params, limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]), total: countMatches(scope, match, options.now) };
+    },
+
+    /** How many releases visible at `now` in a scope a search finds (searchReleases's total). */
+    countSearchMatches(scope: Scope, text: string, now: Date): number {
+      const match = searchMatch(text);
+      return match ? countMatches(scope, match, now) : 0;
     },
 
     /**

@@ -624,7 +624,13 @@ describe('GET /api/v1/releases', () => {
     const kulturInFinanzen = await request(t.app).get('/api/v1/releases?topic=kultur&department=fachbereich-finanzen').expect(200);
     expect(titles(kulturInFinanzen)).toEqual(['Meldung 2']);
     expect(kulturInFinanzen.body.total).toBe(1);
-    expect(titles(await request(t.app).get(`/api/v1/releases?q=${encodeURIComponent('Brücke')}`).expect(200))).toEqual(['Meldung 3']);
+    const search = await request(t.app).get(`/api/v1/releases?q=${encodeURIComponent('Brücke')}`).expect(200);
+    expect(titles(search)).toEqual(['Meldung 3']);
+    expect(search.body.total).toBe(1);
+    // A search within a topic counts the matches in it only.
+    expect((await request(t.app).get(`/api/v1/releases?q=${encodeURIComponent('Brücke')}&topic=verkehr`).expect(200)).body.total).toBe(1);
+    expect((await request(t.app).get(`/api/v1/releases?q=${encodeURIComponent('Brücke')}&topic=kultur`).expect(200)).body).toEqual({ items: [], total: 0, next_cursor: null });
+    expect((await request(t.app).get('/api/v1/releases?q=Text&limit=2').expect(200)).body.total).toBe(4);
     const both = await request(t.app).get('/api/v1/releases?topic=verkehr&department=fachbereich-kultur&limit=1').expect(200);
     expect(titles(both)).toEqual(['Meldung 5']);
     expect(both.body.total).toBe(2);
