@@ -65,6 +65,16 @@ const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_na
 const SEARCH_ID_MASK = 2 ** 30 - 1;
 const SEARCH_KEY = `unixepoch(r.published_at) * ${SEARCH_ID_MASK + 1} + r.id`;
 export const RELEASE_OF_SEARCH_ROW = `rowid & ${SEARCH_ID_MASK}`;
+/** The releases a search matches, by their rows in the index (visible or not). */
+const SEARCH_MATCHES = `SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match`;
+
+/** How many matches of a search, within the further `scope` condition on r, are withdrawn or embargoed (by those indexes). */
+function hiddenMatches(scope: string): string {
+  return `((SELECT count(*) FROM releases r INDEXED BY releases_withdrawn WHERE r.status = 'withdrawn' AND +r.id IN (${SEARCH_MATCHES}) ${scope})
+    + (SELECT count(*) FROM releases r INDEXED BY releases_embargo WHERE r.embargo_until > :now AND r.status = 'published'
+      AND +r.id IN (${SEARCH_MATCHES}) ${scope}))`;
+}
+
 /** The columns of a ReleaseListing. */
 const LISTING_COLUMNS = `r.slug, r.title, r.published_at AS publishedAt, r.updated_at AS updatedAt, r.embargo_until AS embargoUntil,
   r.changed_at AS changedAt`;
@@ -199,16 +209,17 @@ export function createStore(db: Database) {
     // last stops after the page, however many releases match.
     search: searchInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
     searchHeads: searchInScope(HEAD_COLUMNS, ''),
-    // Unscoped, the number of matches is the index's count less the few matching releases not visible (withdrawn, embargoed).
+    // The number of matches is the index's count (in a topic, of its entries there; in a department, of the
+    // department's index entries among the matches) less the few matching releases not visible (withdrawn,
+    // embargoed): no release's row is read but those few.
     countMatches: db.prepare(`SELECT count(*) FROM release_search WHERE release_search MATCH :match`).pluck(),
-    countHiddenMatches: db.prepare(`SELECT (SELECT count(*) FROM releases r INDEXED BY releases_withdrawn WHERE r.status = 'withdrawn'
-        AND +r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match))
-      + (SELECT count(*) FROM releases r INDEXED BY releases_embargo WHERE r.embargo_until > :now AND r.status = 'published'
-        AND +r.id IN (SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match))`).pluck(),
-    countSearch: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r ON r.id = f.${RELEASE_OF_SEARCH_ROW}
-      WHERE release_search MATCH :match AND ${VISIBLE}
-        AND (:department IS NULL OR r.department_id = :department)
-        AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))`).pluck(),
+    countHiddenMatches: db.prepare(`SELECT ${hiddenMatches('')}`).pluck(),
+    countTopicMatches: db.prepare(`SELECT (SELECT count(*) FROM release_search f
+        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match)
+      - ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
+    countDepartmentMatches: db.prepare(`SELECT (SELECT count(*) FROM releases r INDEXED BY releases_department_newest
+        WHERE r.department_id = :department AND +r.id IN (${SEARCH_MATCHES}))
+      - ${hiddenMatches('AND r.department_id = :department')}`).pluck(),
     // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
     // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
     unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
@@ -505,14 +516,14 @@ export function createStore(db: Database) {
     };
   }
 
-  /**
-   * The visible matches of a search in a scope. Over all releases, the index's count less the withdrawn and
-   * embargoed matches (a few, by their indexes): no release is read.
-   */
+  /** The visible matches of a search in a scope (see countMatches among the statements). */
   function countMatches(scope: Scope, match: string, now: Date): number {
-    return scope.kind === 'all'
-      ? (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: now.toISOString() }) as number)
-      : q.countSearch.get(searchParams(scope, match, now)) as number;
+    const at = now.toISOString();
+    switch (scope.kind) {
+      case 'all': return (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: at }) as number);
+      case 'topic': return q.countTopicMatches.get({ match, now: at, topic: scope.id }) as number;
+      case 'department': return q.countDepartmentMatches.get({ match, now: at, department: scope.id }) as number;
+    }
   }
 
   function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {

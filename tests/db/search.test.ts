@@ -55,13 +55,18 @@ describe('full-text search', () => {
 
   test('counts only what it shows: matches withdrawn or under embargo are left out of the total, in and out of a scope', () => {
     const verkehr = { kind: 'topic' as const, id: t.store.topicBySlug('verkehr')!.id };
+    const fachbereich = { kind: 'department' as const, id: t.store.departmentBySlug('fachbereich-verkehr')!.id };
+    const elsewhere = [{ kind: 'topic' as const, id: t.store.topicBySlug('soziales')!.id }, { kind: 'department' as const, id: t.store.departmentBySlug('fachbereich-soziales')!.id }];
     const total = (scope: Parameters<TestApp['store']['searchReleases']>[0], now: Date) => t.store.searchReleases(scope, 'baustelle', { now, limit: 10 }).total;
-    expect(total({ kind: 'all' }, t.now)).toBe(1);
-    expect(total(verkehr, t.now)).toBe(1);
+    for (const scope of [{ kind: 'all' as const }, verkehr, fachbereich]) {
+      expect(total(scope, t.now), scope.kind).toBe(1);
+      expect(t.store.countSearchMatches(scope, 'baustelle', t.now), scope.kind).toBe(1);
+    }
+    for (const scope of elsewhere) expect(total(scope, t.now), scope.kind).toBe(0);
     // Once the embargo lifts, its release counts (and shows) too; the withdrawn one never does.
     const later = new Date('2026-12-02T00:00:00Z');
-    expect(total({ kind: 'all' }, later)).toBe(2);
-    expect(total(verkehr, later)).toBe(2);
+    for (const scope of [{ kind: 'all' as const }, verkehr, fachbereich]) expect(total(scope, later), scope.kind).toBe(2);
+    for (const scope of elsewhere) expect(total(scope, later), scope.kind).toBe(0);
     expect(t.store.searchReleases({ kind: 'all' }, 'baustelle', { now: later, limit: 10 }).releases.map((release) => release.title))
       .toEqual(['Baustelle am Markt', 'Sperrung der Jülicher Straße']);
   });
