@@ -52,19 +52,13 @@ type ListScope = 'all' | 'topic' | 'department' | 'both';
  * bodies and all, is what costs): with both filters, the page checks the topic before the visibility, and the
  * count reads the rows of the releases in both only.
  */
-const SCOPED: Readonly<Record<ListScope, { readonly from: string; readonly page: string; readonly count: string; readonly key: readonly [string, string] }>> = {
-  all: { from: 'releases r', page: VISIBILITY, count: VISIBILITY, key: ['r.published_at', 'r.id'] },
-  topic: {
-    from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', page: `rt.topic_id = :topic AND ${VISIBILITY}`,
-    count: `rt.topic_id = :topic AND ${VISIBILITY}`, key: ['rt.published_at', 'rt.release_id'],
-  },
-  department: {
-    from: 'releases r', page: `r.department_id = :department AND ${VISIBILITY}`, count: `r.department_id = :department AND ${VISIBILITY}`,
-    key: ['r.published_at', 'r.id'],
-  },
+const SCOPED: Readonly<Record<ListScope, { readonly from: string; readonly where: string; readonly count?: string; readonly key: readonly [string, string] }>> = {
+  all: { from: 'releases r', where: VISIBILITY, key: ['r.published_at', 'r.id'] },
+  topic: { from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', where: `rt.topic_id = :topic AND ${VISIBILITY}`, key: ['rt.published_at', 'rt.release_id'] },
+  department: { from: 'releases r', where: `r.department_id = :department AND ${VISIBILITY}`, key: ['r.published_at', 'r.id'] },
   both: {
     from: 'releases r',
-    page: `r.department_id = :department
+    where: `r.department_id = :department
       AND CASE WHEN EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic) THEN ${VISIBILITY} ELSE 0 END`,
     count: `r.id IN (SELECT rt.release_id FROM release_topics rt WHERE rt.topic_id = :topic
       INTERSECT SELECT d.id FROM releases d WHERE d.department_id = :department) AND ${VISIBILITY}`,
@@ -73,13 +67,14 @@ const SCOPED: Readonly<Record<ListScope, { readonly from: string; readonly page:
 };
 
 function scopedPage(scope: ListScope): string {
-  const { from, page, key: [time, id] } = SCOPED[scope];
-  return `SELECT r.id FROM ${from} WHERE ${page}
+  const { from, where, key: [time, id] } = SCOPED[scope];
+  return `SELECT r.id FROM ${from} WHERE ${where}
     AND (:afterPublished IS NULL OR (${time}, ${id}) < (:afterPublished, :afterId)) ORDER BY ${time} DESC, ${id} DESC LIMIT :limit`;
 }
 
 function scopedCount(scope: ListScope): string {
-  return `SELECT count(*) FROM ${SCOPED[scope].from} WHERE ${SCOPED[scope].count}`;
+  const { from, where, count } = SCOPED[scope];
+  return `SELECT count(*) FROM ${from} WHERE ${count ?? where}`;
 }
 
 /** The statements' parameters of a list's filters: those its scope names. */
