@@ -65,6 +65,10 @@ const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_na
 const SEARCH_ID_MASK = 2 ** 30 - 1;
 const SEARCH_KEY = `unixepoch(r.published_at) * ${SEARCH_ID_MASK + 1} + r.id`;
 export const RELEASE_OF_SEARCH_ROW = `rowid & ${SEARCH_ID_MASK}`;
+/** The ids of the releases not visible at :now (the complement of VISIBLE, status being published or withdrawn), by their indexes. */
+const HIDDEN_IDS = `SELECT h.id FROM releases h INDEXED BY releases_withdrawn WHERE h.status = 'withdrawn'
+  UNION ALL SELECT h.id FROM releases h INDEXED BY releases_embargo WHERE h.embargo_until > :now AND h.status = 'published'`;
+
 /** The releases a search matches, by their rows in the index (visible or not). */
 const SEARCH_MATCHES = `SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match`;
 
@@ -184,18 +188,19 @@ export function createStore(db: Database) {
       AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
     ORDER BY m.key DESC LIMIT :limit OFFSET :offset`);
   /** The visible releases of each kind of scope, newest first, as `columns` (joining `join`). */
-  const newestInScope = (columns: string, join: string) => ({
-    all: db.prepare(`SELECT ${columns} FROM releases r ${join}
-      WHERE ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    department: db.prepare(`SELECT ${columns} FROM releases r ${join}
-      WHERE r.department_id = :scope AND ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    topic: db.prepare(`SELECT ${columns} FROM release_topics rt JOIN releases r ON r.id = rt.release_id ${join}
-      WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
+  // Visible is "not hidden": the withdrawn and embargoed releases are few and found by their indexes, so a page far
+  // down a list skips the releases before it by the index alone, without reading their rows.
+  const newestInScope = (columns: string) => ({
+    all: db.prepare(`SELECT ${columns} FROM releases r
+      WHERE +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    department: db.prepare(`SELECT ${columns} FROM releases r
+      WHERE r.department_id = :scope AND +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
+    topic: db.prepare(`SELECT ${columns} FROM release_topics rt JOIN releases r ON r.id = rt.release_id
+      WHERE rt.topic_id = :scope AND +rt.release_id NOT IN (${HIDDEN_IDS}) ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
   });
   const q = {
-    // Newest first in a scope: whole releases, and their heads (no bodies read), from the same order.
-    newest: newestInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
-    newestHeads: newestInScope(HEAD_COLUMNS, ''),
+    // Newest first in a scope: the heads (no bodies read).
+    newestHeads: newestInScope(HEAD_COLUMNS),
     // Published per scope (kept by triggers) minus those still under embargo (few, found by releases_embargo).
     publishedIn: db.prepare(`SELECT coalesce((SELECT published FROM scope_counts WHERE scope = :key), 0)`).pluck(),
     embargoedAll: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'`).pluck(),
@@ -516,6 +521,12 @@ export function createStore(db: Database) {
     };
   }
 
+  function releasesByIds(ids: readonly number[]): Release[] {
+    if (ids.length === 0) return [];
+    const byId = new Map(hydrate(q.byIds.all({ ids: JSON.stringify(ids) }) as ReleaseRow[]).map((release) => [release.id, release]));
+    return ids.map((id) => byId.get(id)).filter((release): release is Release => release !== undefined);
+  }
+
   /** The visible matches of a search in a scope (see countMatches among the statements). */
   function countMatches(scope: Scope, match: string, now: Date): number {
     const at = now.toISOString();
@@ -546,7 +557,9 @@ export function createStore(db: Database) {
 
     /** The newest releases visible at `now` in a scope, newest first. */
     newestReleases(scope: Scope, options: { now: Date; limit: number; offset?: number }): Release[] {
-      return hydrate(q.newest[scope.kind].all(listParams(scope, options)) as ReleaseRow[]);
+      // The page's ids by the index, then their rows: joining each row to its department before the offset is
+      // counted would read every row skipped.
+      return releasesByIds((q.newestHeads[scope.kind].all(listParams(scope, options)) as ReleaseHead[]).map((head) => head.id));
     },
 
     /** The newest releases visible at `now` and published since `since` (all when absent), as a sitemap lists them. */
@@ -646,11 +659,7 @@ export function createStore(db: Database) {
     },
 
     /** Releases by internal id, in the order given (unknown ids left out), whatever their status. */
-    releasesByIds(ids: readonly number[]): Release[] {
-      if (ids.length === 0) return [];
-      const byId = new Map(hydrate(q.byIds.all({ ids: JSON.stringify(ids) }) as ReleaseRow[]).map((release) => [release.id, release]));
-      return ids.map((id) => byId.get(id)).filter((release): release is Release => release !== undefined);
-    },
+    releasesByIds,
 
     /**
      * The connection itself, for feature stores (src/db/api-store.ts) that prepare their own statements

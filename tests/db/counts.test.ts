@@ -9,16 +9,19 @@ beforeAll(() => {
 });
 afterAll(() => t.close());
 
-/** The same count the slow way: every visible release of the scope, counted row by row. */
-function bruteCount(scope: Scope, now: Date): number {
+/** The ids of the scope's visible releases, newest first, found the slow way: row by row. */
+function bruteList(scope: Scope, now: Date): number[] {
   const visible = `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= @now)`;
-  const sql = scope.kind === 'all' ? `SELECT count(*) FROM releases r WHERE ${visible}`
-    : scope.kind === 'department' ? `SELECT count(*) FROM releases r WHERE r.department_id = @id AND ${visible}`
-      : `SELECT count(*) FROM release_topics rt JOIN releases r ON r.id = rt.release_id WHERE rt.topic_id = @id AND ${visible}`;
-  return t.db.prepare(sql).pluck().get({ now: now.toISOString(), id: 'id' in scope ? scope.id : null }) as number;
+  const sql = scope.kind === 'all' ? `SELECT r.id FROM releases r WHERE ${visible}`
+    : scope.kind === 'department' ? `SELECT r.id FROM releases r WHERE r.department_id = @id AND ${visible}`
+      : `SELECT r.id FROM release_topics rt JOIN releases r ON r.id = rt.release_id WHERE rt.topic_id = @id AND ${visible}`;
+  return t.db.prepare(`${sql} ORDER BY r.published_at DESC, r.id DESC`).pluck().all({ now: now.toISOString(), id: 'id' in scope ? scope.id : null }) as number[];
 }
 
-test('page counts kept by triggers, and the counts of the topic and department lists, equal a full count through inserts, corrections, moves, withdrawals and embargoes', () => {
+/** The same count the slow way. */
+const bruteCount = (scope: Scope, now: Date): number => bruteList(scope, now).length;
+
+test('page counts kept by triggers, the counts of the topic and department lists, and the lists themselves equal a full reading through inserts, corrections, moves, withdrawals and embargoes', () => {
   const topics = ['Verkehr', 'Kultur', 'Umwelt', 'Bildung'];
   const departments = ['Fachbereich A', 'Fachbereich B', 'Fachbereich C'];
   // A fixed pseudo-random walk: every kind of change, in many orders.
@@ -49,6 +52,10 @@ test('page counts kept by triggers, and the counts of the topic and department l
       for (const at of [now, new Date(now.getTime() + 7_200_000)]) {
         for (const scope of scopes) {
           expect(t.store.countReleases(scope, at), `${JSON.stringify(scope)} at step ${step}`).toBe(bruteCount(scope, at));
+          // The lists show the same releases, in the same order, whole and from an offset.
+          const ids = bruteList(scope, at);
+          expect(t.store.newestReleaseHeads(scope, { now: at, limit: 100 }).map((head) => head.id), `${JSON.stringify(scope)} at step ${step}`).toEqual(ids);
+          expect(t.store.newestReleases(scope, { now: at, limit: 7, offset: 5 }).map((release) => release.id)).toEqual(ids.slice(5, 12));
         }
         // The lists of topics and departments (the feeds directory, OPML, the pages' navigation) show the same counts.
         for (const topic of t.store.listTopics(at)) expect(topic.count, `topic ${topic.slug} at step ${step}`).toBe(bruteCount({ kind: 'topic', id: topic.id }, at));
