@@ -69,14 +69,22 @@ export const RELEASE_OF_SEARCH_ROW = `rowid & ${SEARCH_ID_MASK}`;
 const HIDDEN_IDS = `SELECT h.id FROM releases h INDEXED BY releases_withdrawn WHERE h.status = 'withdrawn'
   UNION ALL SELECT h.id FROM releases h INDEXED BY releases_embargo WHERE h.embargo_until > :now AND h.status = 'published'`;
 
+/**
+ * How many releases of a department or topic (given as SQL, e.g. a parameter) are under embargo at :now: the few
+ * embargoed releases are found by their index and tested for the scope ("+" keeps the department's index unused,
+ * CROSS JOIN keeps the embargoed releases the outer loop), never the scope's many releases.
+ */
+const embargoedInDepartment = (department: string) => `(SELECT count(*) FROM releases r
+  WHERE r.embargo_until > :now AND r.status = 'published' AND +r.department_id = ${department})`;
+const embargoedInTopic = (topic: string) => `(SELECT count(*) FROM releases r CROSS JOIN release_topics rt
+  WHERE r.embargo_until > :now AND r.status = 'published' AND rt.release_id = r.id AND rt.topic_id = ${topic})`;
+
 /** The releases a search matches, by their rows in the index (visible or not). */
 const SEARCH_MATCHES = `SELECT ${RELEASE_OF_SEARCH_ROW} FROM release_search WHERE release_search MATCH :match`;
 
-/** How many matches of a search, within the further `scope` condition on r, are withdrawn or embargoed (by those indexes). */
+/** How many matches of a search, within the further `scope` condition on r, are not visible (HIDDEN_IDS). */
 function hiddenMatches(scope: string): string {
-  return `((SELECT count(*) FROM releases r INDEXED BY releases_withdrawn WHERE r.status = 'withdrawn' AND +r.id IN (${SEARCH_MATCHES}) ${scope})
-    + (SELECT count(*) FROM releases r INDEXED BY releases_embargo WHERE r.embargo_until > :now AND r.status = 'published'
-      AND +r.id IN (${SEARCH_MATCHES}) ${scope}))`;
+  return `(SELECT count(*) FROM (${HIDDEN_IDS}) hidden JOIN releases r ON r.id = hidden.id WHERE +r.id IN (${SEARCH_MATCHES}) ${scope})`;
 }
 
 /** The columns of a ReleaseListing. */
@@ -204,12 +212,8 @@ export function createStore(db: Database) {
     // Published per scope (kept by triggers) minus those still under embargo (few, found by releases_embargo).
     publishedIn: db.prepare(`SELECT coalesce((SELECT published FROM scope_counts WHERE scope = :key), 0)`).pluck(),
     embargoedAll: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'`).pluck(),
-    // "+" keeps the department's index unused: the few embargoed releases are found by theirs, not the department's many.
-    embargoedDepartment: db.prepare(`SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published'
-      AND +r.department_id = :scope`).pluck(),
-    // CROSS JOIN keeps the few embargoed releases as the outer loop, not the topic's many.
-    embargoedTopic: db.prepare(`SELECT count(*) FROM releases r CROSS JOIN release_topics rt
-      WHERE r.embargo_until > :now AND r.status = 'published' AND rt.release_id = r.id AND rt.topic_id = :scope`).pluck(),
+    embargoedDepartment: db.prepare(`SELECT ${embargoedInDepartment(':scope')}`).pluck(),
+    embargoedTopic: db.prepare(`SELECT ${embargoedInTopic(':scope')}`).pluck(),
     // The matches newest first: the index's rows are numbered by publication (SEARCH_KEY), so reading them from the
     // last stops after the page, however many releases match.
     search: searchInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
@@ -293,12 +297,9 @@ export function createStore(db: Database) {
     // Counts as countReleases makes them: the published (scope_counts) less those under embargo (a few, by their
     // index), never a scan of the topic's or department's releases.
     topics: db.prepare(`SELECT t.id, t.slug, t.name, coalesce((SELECT published FROM scope_counts WHERE scope = 't:' || t.id), 0)
-      - (SELECT count(*) FROM releases r CROSS JOIN release_topics rt
-        WHERE r.embargo_until > :now AND r.status = 'published' AND rt.release_id = r.id AND rt.topic_id = t.id) AS count
-      FROM topics t ORDER BY t.name COLLATE NOCASE`),
+      - ${embargoedInTopic('t.id')} AS count FROM topics t ORDER BY t.name COLLATE NOCASE`),
     departments: db.prepare(`SELECT d.id, d.slug, d.name, coalesce((SELECT published FROM scope_counts WHERE scope = 'd:' || d.id), 0)
-      - (SELECT count(*) FROM releases r WHERE r.embargo_until > :now AND r.status = 'published' AND +r.department_id = d.id) AS count
-      FROM departments d ORDER BY d.name COLLATE NOCASE`),
+      - ${embargoedInDepartment('d.id')} AS count FROM departments d ORDER BY d.name COLLATE NOCASE`),
     insertTopic: db.prepare(`INSERT INTO topics (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING`),
     insertDepartment: db.prepare(`INSERT INTO departments (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING`),
     insertRelease: db.prepare(`INSERT INTO releases (guid, slug, source_id, source_ref, title, subtitle, body_html, body_text,

@@ -135,7 +135,7 @@ export function createMetrics() {
   });
   let droppedSeen = 0;
   new Counter({
-    name: 'herold_log_lines_dropped_total', help: 'Log lines this process dropped because stdout was not being read.', registers: [registry],
+    name: 'herold_log_lines_dropped_total', help: 'Log lines this process dropped because stdout or stderr was not being read.', registers: [registry],
     collect() {
       const total = droppedLogLines();
       this.inc(total - droppedSeen);
