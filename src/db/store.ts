@@ -220,15 +220,19 @@ export function createStore(db: Database) {
     searchHeads: searchInScope(HEAD_COLUMNS, ''),
     // The number of matches is the index's count (in a topic, of its entries there; in a department, of the
     // department's index entries among the matches) less the few matching releases not visible (withdrawn,
-    // embargoed): no release's row is read but those few.
-    countMatches: db.prepare(`SELECT count(*) FROM release_search WHERE release_search MATCH :match`).pluck(),
-    countHiddenMatches: db.prepare(`SELECT ${hiddenMatches('')}`).pluck(),
-    countTopicMatches: db.prepare(`SELECT (SELECT count(*) FROM release_search f
-        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match)
-      - ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
-    countDepartmentMatches: db.prepare(`SELECT (SELECT count(*) FROM releases r INDEXED BY releases_department_newest
-        WHERE r.department_id = :department AND +r.id IN (${SEARCH_MATCHES}))
-      - ${hiddenMatches('AND r.department_id = :department')}`).pluck(),
+    // embargoed): no release's row is read but those few. The index's count stops at :limit (-1: none).
+    indexMatches: {
+      all: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search WHERE release_search MATCH :match LIMIT :limit)`).pluck(),
+      topic: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f
+        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match LIMIT :limit)`).pluck(),
+      department: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM releases r INDEXED BY releases_department_newest
+        WHERE r.department_id = :department AND +r.id IN (${SEARCH_MATCHES}) LIMIT :limit)`).pluck(),
+    },
+    hiddenMatches: {
+      all: db.prepare(`SELECT ${hiddenMatches('')}`).pluck(),
+      topic: db.prepare(`SELECT ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
+      department: db.prepare(`SELECT ${hiddenMatches('AND r.department_id = :department')}`).pluck(),
+    },
     // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
     // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
     unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
@@ -528,14 +532,14 @@ export function createStore(db: Database) {
     return ids.map((id) => byId.get(id)).filter((release): release is Release => release !== undefined);
   }
 
-  /** The visible matches of a search in a scope (see countMatches among the statements). */
-  function countMatches(scope: Scope, match: string, now: Date): number {
-    const at = now.toISOString();
-    switch (scope.kind) {
-      case 'all': return (q.countMatches.get({ match }) as number) - (q.countHiddenMatches.get({ match, now: at }) as number);
-      case 'topic': return q.countTopicMatches.get({ match, now: at, topic: scope.id }) as number;
-      case 'department': return q.countDepartmentMatches.get({ match, now: at, department: scope.id }) as number;
-    }
+  /**
+   * The visible matches of a search in a scope, counted up to `atMost` (see indexMatches among the statements).
+   * The index's count stops at `atMost` plus the hidden matches: when it stops there, at least `atMost` are visible.
+   */
+  function countMatches(scope: Scope, match: string, now: Date, atMost: number | undefined): number {
+    const params = searchParams(scope, match, now);
+    const hidden = q.hiddenMatches[scope.kind].get(params) as number;
+    return (q.indexMatches[scope.kind].get({ ...params, limit: atMost === undefined ? -1 : atMost + hidden }) as number) - hidden;
   }
 
   function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {
@@ -594,22 +598,25 @@ export function createStore(db: Database) {
      * Full-text search within a scope, newest first: every word must occur (as a word or a word's
      * beginning), umlauts and accents folded. A query without words finds nothing.
      */
-    searchReleases(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): { releases: Release[]; total: number } {
+    searchReleases(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): Release[] {
       const match = searchMatch(text);
-      if (!match) return { releases: [], total: 0 };
-      const params = searchParams(scope, match, options.now);
-      return { releases: hydrate(q.search.all({ ...params, limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]), total: countMatches(scope, match, options.now) };
-    },
-
-    /** How many releases visible at `now` in a scope a search finds (searchReleases's total). */
-    countSearchMatches(scope: Scope, text: string, now: Date): number {
-      const match = searchMatch(text);
-      return match ? countMatches(scope, match, now) : 0;
+      if (!match) return [];
+      return hydrate(q.search.all({ ...searchParams(scope, match, options.now), limit: options.limit, offset: options.offset ?? 0 }) as ReleaseRow[]);
     },
 
     /**
-     * The heads of the releases searchReleases returns, without counting the matches: its cost grows with
-     * the page, not with how many releases match (releasesByIds loads them whole).
+     * How many releases visible at `now` in a scope a search finds, or `atMost` when it finds more. Counting
+     * stops there, so in all releases and in a topic a capped count costs what `atMost` matches cost, however
+     * many there are (a department's count still gathers all the matches to test its releases against).
+     */
+    countSearchMatches(scope: Scope, text: string, now: Date, atMost?: number): number {
+      const match = searchMatch(text);
+      return match ? countMatches(scope, match, now, atMost) : 0;
+    },
+
+    /**
+     * The heads of the releases searchReleases returns, without their bodies: its cost grows with the page,
+     * not with how many releases match.
      */
     searchReleaseHeads(scope: Scope, text: string, options: { now: Date; limit: number; offset?: number }): ReleaseHead[] {
       const match = searchMatch(text);

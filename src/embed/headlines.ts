@@ -150,7 +150,7 @@ export function headlineList(config: Config, store: Store, query: HeadlineQuery,
   let releases: Release[];
   let lastModified: Date | null = null;
   if (query.q !== null) {
-    releases = store.searchReleases(scope, query.q, { now, limit: query.limit }).releases;
+    releases = store.searchReleases(scope, query.q, { now, limit: query.limit });
     const search = new URLSearchParams({ q: query.q });
     if (scope.kind === 'topic') search.set('topic', query.topic!);
     if (scope.kind === 'department') search.set('department', query.department!);

@@ -10,6 +10,11 @@ import { stringsFor, type Strings } from './strings.js';
 
 /** Releases shown on one page of a list. */
 export const PAGE_SIZE = 20;
+/**
+ * The most results a search lists (its newest): like a web search's, its pages end there, so that no
+ * search costs more than those (a search's feed and the API go on, the feed is narrower to read).
+ */
+export const SEARCH_RESULTS_SHOWN = 1000;
 
 /** What a list shows: everything, one topic, one department, or a search within one of those. */
 export type ListScope =
@@ -22,7 +27,10 @@ export interface ListView {
   /** The normalized search text; undefined for a plain list (not a search page). */
   readonly query?: string;
   readonly releases: readonly Release[];
+  /** The releases of the list, or a search's results listed (at most SEARCH_RESULTS_SHOWN). */
   readonly total: number;
+  /** A search found more than it lists. */
+  readonly more?: boolean;
   readonly page: number;
   readonly pages: number;
   /** Filters with counts; empty on search pages. */
@@ -192,7 +200,7 @@ export function renderListPage(config: Config, view: ListView): string {
     : '';
   let status: SafeHtml;
   if (isSearch && !view.query) status = html`<p>${t.listSearchIntro}</p>`;
-  else if (isSearch) status = html`<p class="list-count">${t.listHits(view.total)}</p>${view.total ? '' : html`<p>${t.listNoHits}</p>`}`;
+  else if (isSearch) status = html`<p class="list-count">${view.more ? t.listHitsMore(view.total) : t.listHits(view.total)}</p>${view.total ? '' : html`<p>${t.listNoHits}</p>`}`;
   else status = view.total ? html`<p class="list-count">${t.releases(view.total)}</p>` : html`<p>${t.listEmpty}</p>`;
   const body = html`<h1>${text.h1}</h1>
 ${searchForm(config, t, view.scope, view.query)}

@@ -5,7 +5,7 @@ import { representation, type FastPath } from '../http/representation.js';
 import type { Term } from '../model.js';
 import { stripXmlForbidden } from '../text.js';
 import type { PageDeps } from './deps.js';
-import { listPath, pageCount, PAGE_SIZE, renderListPage, renderNotFoundPage, type ListScope, type ListView } from './list-page.js';
+import { listPath, pageCount, PAGE_SIZE, renderListPage, SEARCH_RESULTS_SHOWN, renderNotFoundPage, type ListScope, type ListView } from './list-page.js';
 
 /** The deepest page anyone may ask for: deeper offsets only cost the database. */
 const MAX_PAGE = 10_000;
@@ -127,12 +127,13 @@ export function listRoutes({ config, store, respond }: PageDeps): Router {
         if (!found) throw badRequest(target.kind, `There is no ${target.kind} "${target.slug}".`);
         ({ scope, storeScope } = found);
       }
-      const { releases, total } = text
-        ? store.searchReleases(storeScope, text, { now, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE })
-        : { releases: [], total: 0 };
+      // Counted one past what is listed, to tell "more" from exactly as many.
+      const found = store.countSearchMatches(storeScope, text, now, SEARCH_RESULTS_SHOWN + 1);
+      const total = Math.min(found, SEARCH_RESULTS_SHOWN);
       const pages = pageCount(total);
       if (page > pages) throw notFound(`These results have ${pages} page(s).`);
-      return renderListPage(config, { scope, query: text, releases, total, page, pages, topics: [], departments: [] });
+      const releases = store.searchReleases(storeScope, text, { now, limit: Math.min(PAGE_SIZE, total - (page - 1) * PAGE_SIZE), offset: (page - 1) * PAGE_SIZE });
+      return renderListPage(config, { scope, query: text, releases, total, more: found > total, page, pages, topics: [], departments: [] });
     }, 'rate-limited');
   });
 

@@ -147,7 +147,7 @@ describe('following next from page 1 reaches every public release exactly once',
           ? { kind: 'topic' as const, id: t.store.topicBySlug(scope.path.split('/').pop()!)!.id }
           : { kind: 'department' as const, id: t.store.departmentBySlug(scope.path.split('/').pop()!)!.id };
       const visible = scope.q
-        ? t.store.searchReleases(storeScope, scope.q, { now: t.now, limit: 100 }).releases
+        ? t.store.searchReleases(storeScope, scope.q, { now: t.now, limit: 100 })
         : t.store.newestReleases(storeScope, { now: t.now, limit: 100 });
       expect(seen).toEqual(visible.map((release) => release.guid));
     });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, test } from 'vitest';
 import { BASE_URL, createTestApp, type TestApp } from '../helpers/app.js';
 import { input, nastyReleases } from '../helpers/fixtures.js';
+import { SEARCH_RESULTS_SHOWN } from '../../src/pages/list-page.js';
 
 const apps: TestApp[] = [];
 afterEach(() => {
@@ -369,6 +370,34 @@ describe('paging', () => {
     expect(titles(searchTwo.$)).toHaveLength(5);
     expect(searchTwo.$('link[rel="canonical"]').attr('href')).toBe(`${BASE_URL}/search?q=meldung&topic=verkehr&page=2`);
     await page(t, '/search?q=meldung&page=3', 404);
+  });
+
+  test(`a search lists its newest ${SEARCH_RESULTS_SHOWN} results and says when it found more`, async () => {
+    const t = createTestApp();
+    apps.push(t);
+    const meldung = (index: number, fields: Partial<Parameters<typeof input>[0]> = {}) => input({ guid: `tag:x,2026:many-${index}`,
+      title: `Meldung ${index}`, publishedAt: new Date(Date.UTC(2026, 0, 1, 0, index)).toISOString(), ...fields });
+    // As many visible matches as are listed, and some hidden ones newer than all of them.
+    t.store.upsertReleases([...Array.from({ length: SEARCH_RESULTS_SHOWN }, (_, index) => meldung(index + 1)),
+      meldung(5001, { status: 'withdrawn' }), meldung(5002, { embargoUntil: '2027-01-01T00:00:00Z' })], { now: new Date('2026-11-21T00:00:00Z') });
+    const pages = SEARCH_RESULTS_SHOWN / 20;
+    const exact = await page(t, '/search?q=meldung');
+    expect(exact.$('.list-count').text()).toBe(`${SEARCH_RESULTS_SHOWN} Treffer`);
+    expect(exact.$('nav[aria-label="Seiten"]').text()).toContain(`Seite 1 von ${pages}`);
+    await page(t, `/search?q=meldung&page=${pages + 1}`, 404);
+
+    // One more: the count says so, the pages stay, the oldest match falls off the end.
+    t.store.upsertReleases([meldung(SEARCH_RESULTS_SHOWN + 1)], { now: new Date('2026-11-21T00:00:00Z') });
+    const more = await page(t, '/search?q=meldung');
+    expect(more.$('.list-count').text()).toBe(`Mehr als ${SEARCH_RESULTS_SHOWN} Treffer; die neuesten ${SEARCH_RESULTS_SHOWN} sind aufgeführt. Mit weiteren Wörtern grenzen Sie die Suche ein.`);
+    expect(titles(more.$)[0]).toBe(`Meldung ${SEARCH_RESULTS_SHOWN + 1}`);
+    const last = await page(t, `/search?q=meldung&page=${pages}`);
+    expect(last.$('nav[aria-label="Seiten"]').text()).toContain(`Seite ${pages} von ${pages}`);
+    expect(last.$('nav[aria-label="Seiten"] a[rel="next"]')).toHaveLength(0);
+    expect(titles(last.$)).toEqual(Array.from({ length: 20 }, (_, index) => `Meldung ${21 - index}`));
+    await page(t, `/search?q=meldung&page=${pages + 1}`, 404);
+    // A narrower search counts exactly again.
+    expect((await page(t, '/search?q=meldung+1000')).$('.list-count').text()).toBe('1 Treffer');
   });
 
   test('a page past the end is a 404 page; a page that is no integer from 1 to 10000 is a 400', async () => {
