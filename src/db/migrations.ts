@@ -313,6 +313,16 @@ export const migrations: readonly string[] = [
   SELECT w.value FROM temp.searched s, json_each(herold_index_words(s.title, s.subtitle, s.body, s.topics, s.department, s.contact)) w;
   DROP TABLE temp.searched;
   `,
+  `
+  -- The newest change of a list from a page on (a feed page's time of update) is read from indexes alone: the lists'
+  -- indexes carry each release's change and embargo, and a topic's entries find them by id. The rows, kilobytes each
+  -- with these columns after the bodies, are not read.
+  DROP INDEX IF EXISTS releases_newest;
+  CREATE INDEX releases_newest ON releases (published_at DESC, id DESC, changed_at, embargo_until);
+  DROP INDEX IF EXISTS releases_department_newest;
+  CREATE INDEX releases_department_newest ON releases (department_id, published_at DESC, id DESC, changed_at, embargo_until);
+  CREATE INDEX IF NOT EXISTS releases_change ON releases (id, changed_at, embargo_until);
+  `,
 ];
 
 /** Applies the steps the database has not seen yet, each in its own transaction. */

@@ -91,7 +91,7 @@ function hiddenMatches(scope: string): string {
 const LISTING_COLUMNS = `r.slug, r.title, r.published_at AS publishedAt, r.updated_at AS updatedAt, r.embargo_until AS embargoUntil,
   r.changed_at AS changedAt`;
 /** The columns of a ReleaseHead. */
-const HEAD_COLUMNS = `r.id, r.published_at AS publishedAt, r.embargo_until AS embargoUntil, r.changed_at AS changedAt, r.content_hash AS contentHash`;
+export const HEAD_COLUMNS = `r.id, r.published_at AS publishedAt, r.embargo_until AS embargoUntil, r.changed_at AS changedAt, r.content_hash AS contentHash`;
 
 /** Fields whose change is a correction; their previous values go into the revision. */
 const TRACKED = ['title', 'subtitle', 'bodyHtml', 'organisation', 'department', 'contact', 'topics',
@@ -185,6 +185,38 @@ function withCanonicalInstants(input: ReleaseInput): ReleaseInput {
   };
 }
 
+/**
+ * The SQL of the visible releases of each kind of scope, newest first, as `columns`. Visible is "not hidden": the
+ * withdrawn and embargoed releases are few and found by their indexes, so a page far down a list skips the
+ * releases before it by the index alone, without reading their rows. (Exported for the tests of its plans.)
+ */
+export const newestInScopeSql = (columns: string) => ({
+  all: `SELECT ${columns} FROM releases r
+    WHERE +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`,
+  department: `SELECT ${columns} FROM releases r
+    WHERE r.department_id = :scope AND +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`,
+  // A topic's page is cut from its entries before any release's row is read.
+  topic: `SELECT ${columns} FROM (SELECT rt.release_id, rt.published_at FROM release_topics rt
+      WHERE rt.topic_id = :scope AND +rt.release_id NOT IN (${HIDDEN_IDS}) ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset) page
+    JOIN releases r ON r.id = page.release_id ORDER BY page.published_at DESC, page.release_id DESC`,
+});
+
+/**
+ * The SQL of Store.newestChange per kind of scope: what a reader of a list can have seen change, a write (correction,
+ * withdrawal) or an embargo lifting, of any release in the scope published since :since; releases still under
+ * embargo reveal nothing. Read from indexes alone (migration 14). (Exported for the tests of its plans.)
+ */
+export const NEWEST_CHANGE_SQL = {
+  all: `SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
+    WHERE r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
+  department: `SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
+    WHERE r.department_id = :scope AND r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
+  // Without statistics SQLite would read each release's row by its id, not its entry in releases_change.
+  topic: `SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM release_topics rt
+    JOIN releases r INDEXED BY releases_change ON r.id = rt.release_id
+    WHERE rt.topic_id = :scope AND rt.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
+};
+
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
   registerSearchFunctions(db);
@@ -195,17 +227,10 @@ export function createStore(db: Database) {
     WHERE ${VISIBLE} AND (:department IS NULL OR r.department_id = :department)
       AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
     ORDER BY m.key DESC LIMIT :limit OFFSET :offset`);
-  /** The visible releases of each kind of scope, newest first, as `columns` (joining `join`). */
-  // Visible is "not hidden": the withdrawn and embargoed releases are few and found by their indexes, so a page far
-  // down a list skips the releases before it by the index alone, without reading their rows.
-  const newestInScope = (columns: string) => ({
-    all: db.prepare(`SELECT ${columns} FROM releases r
-      WHERE +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    department: db.prepare(`SELECT ${columns} FROM releases r
-      WHERE r.department_id = :scope AND +r.id NOT IN (${HIDDEN_IDS}) ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`),
-    topic: db.prepare(`SELECT ${columns} FROM release_topics rt JOIN releases r ON r.id = rt.release_id
-      WHERE rt.topic_id = :scope AND +rt.release_id NOT IN (${HIDDEN_IDS}) ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`),
-  });
+  const newestInScope = (columns: string) => {
+    const sql = newestInScopeSql(columns);
+    return { all: db.prepare(sql.all), department: db.prepare(sql.department), topic: db.prepare(sql.topic) };
+  };
   const q = {
     // Newest first in a scope: the heads (no bodies read).
     newestHeads: newestInScope(HEAD_COLUMNS),
@@ -246,15 +271,9 @@ export function createStore(db: Database) {
       SELECT ${SEARCH_KEY}, ?, ?, ?, ?, ?, ? FROM releases r WHERE r.id = ?`),
     // The index's words only grow: a word no release holds any more matches nothing.
     indexWords: db.prepare(`INSERT OR IGNORE INTO search_words (word) SELECT value FROM json_each(?)`),
-    // What a reader of a list can have seen change: a write (correction, withdrawal) or an embargo lifting,
-    // of any release in the scope published since :since; releases still under embargo reveal nothing.
-    changeAll: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
-      WHERE r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
-    changeDepartment: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
-      WHERE r.department_id = :scope AND r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
-    changeTopic: db.prepare(`SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM release_topics rt
-      JOIN releases r ON r.id = rt.release_id
-      WHERE rt.topic_id = :scope AND rt.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`).pluck(),
+    changeAll: db.prepare(NEWEST_CHANGE_SQL.all).pluck(),
+    changeDepartment: db.prepare(NEWEST_CHANGE_SQL.department).pluck(),
+    changeTopic: db.prepare(NEWEST_CHANGE_SQL.topic).pluck(),
     withdrawnChangeAll: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r
       WHERE r.status = 'withdrawn' AND r.published_at >= :since`),
     withdrawnChangeDepartment: db.prepare(`SELECT max(r.changed_at) AS at FROM releases r

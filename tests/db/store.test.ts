@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { migrations } from '../../src/db/migrations.js';
 import { openDatabase } from '../../src/db/open.js';
-import { contentHash, createStore, type Store } from '../../src/db/store.js';
+import { contentHash, createStore, HEAD_COLUMNS, NEWEST_CHANGE_SQL, newestInScopeSql, type Store } from '../../src/db/store.js';
 import type { Contact, Media, Release, ReleaseInput } from '../../src/model.js';
 
 interface Opened {
@@ -432,27 +432,17 @@ describe('ordering and limits', () => {
   });
 });
 
-describe('query plans of the "newest N" queries', () => {
-  // The SQL text of store.ts (newestAll, newestTopic, newestDepartment), copied so the plan is the one the store runs.
-  const VISIBLE = `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`;
-  const RELEASE_COLUMNS = `r.*, d.slug AS department_slug, d.name AS department_name`;
-  const SQL = {
-    all: `SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
-      WHERE ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`,
-    department: `SELECT ${RELEASE_COLUMNS} FROM releases r LEFT JOIN departments d ON d.id = r.department_id
-      WHERE r.department_id = :scope AND ${VISIBLE} ORDER BY r.published_at DESC, r.id DESC LIMIT :limit OFFSET :offset`,
-    topic: `SELECT ${RELEASE_COLUMNS} FROM release_topics rt
-      JOIN releases r ON r.id = rt.release_id LEFT JOIN departments d ON d.id = r.department_id
-      WHERE rt.topic_id = :scope AND ${VISIBLE} ORDER BY rt.published_at DESC, rt.release_id DESC LIMIT :limit OFFSET :offset`,
-  };
+describe('query plans of the lists', () => {
+  // The SQL the store runs: the heads of a page of each kind of list, and the newest change from a page on.
+  const HEADS = newestInScopeSql(HEAD_COLUMNS);
   const INDEX = { all: 'releases_newest', topic: 'release_topics_newest', department: 'releases_department_newest' };
 
-  function plan(db: Database.Database, kind: keyof typeof SQL, scope: number): string[] {
-    const params = { now: T2.toISOString(), limit: 20, offset: 0, ...(kind === 'all' ? {} : { scope }) };
-    return (db.prepare(`EXPLAIN QUERY PLAN ${SQL[kind]}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
+  function plan(db: Database.Database, sql: string, kind: keyof typeof INDEX, scope: number): string[] {
+    const params = { now: T2.toISOString(), since: '2024-02-01T00:00:00.000Z', limit: 20, offset: 0, ...(kind === 'all' ? {} : { scope }) };
+    return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
   }
 
-  test('each uses its index and sorts nothing, with 2,000 releases, before and after ANALYZE', () => {
+  test('each uses its index and sorts nothing; the newest change reads indexes alone; with 2,000 releases, before and after ANALYZE', () => {
     const { db, store } = fresh();
     const topics = ['Verkehr', 'Kultur', 'Umwelt', 'Schule', 'Finanzen'];
     const departments = ['Tiefbauamt', 'Kulturamt', 'Umweltamt', 'Schulamt', 'Kämmerei'];
@@ -471,11 +461,16 @@ describe('query plans of the "newest N" queries', () => {
     for (const analyzed of [false, true]) {
       if (analyzed) db.exec('ANALYZE');
       for (const kind of ['all', 'topic', 'department'] as const) {
-        const details = plan(db, kind, kind === 'topic' ? topic : department);
+        const scope = kind === 'topic' ? topic : department;
+        const details = plan(db, HEADS[kind], kind, scope);
         const where = `${kind}${analyzed ? ' after ANALYZE' : ''}: ${details.join(' | ')}`;
         expect(details.some((detail) => new RegExp(`\\bINDEX ${INDEX[kind]}\\b`).test(detail)), where).toBe(true);
         // Any sort step: "USE TEMP B-TREE FOR ORDER BY", or "… FOR LAST TERM OF ORDER BY" when only the tie-break is unindexed.
         expect(details.filter((detail) => detail.includes('USE TEMP B-TREE')), where).toEqual([]);
+        // Every table the newest change reads, it reads by a covering index: no release's row.
+        const change = plan(db, NEWEST_CHANGE_SQL[kind], kind, scope);
+        expect(change.filter((detail) => /^(SEARCH|SCAN) /.test(detail)).map((detail) => /USING COVERING INDEX/.test(detail)), `${where} || ${change.join(' | ')}`)
+          .toEqual(kind === 'topic' ? [true, true] : [true]);
       }
     }
     // The plans are those of queries that answer: the store returns the newest visible releases of the scope.
