@@ -46,36 +46,60 @@ const ORDER = `ORDER BY r.published_at DESC, r.id DESC LIMIT :limit`;
 type ListScope = 'all' | 'topic' | 'department' | 'both';
 
 /**
- * Each filter has statements of its own, led by its index (newest first): a filter written for any value,
- * null included (":department IS NULL OR …"), keeps SQLite from using one, and a list of a small department
- * would read every release. A release's row is read only once its ids and index entries matched (reading one,
- * bodies and all, is what costs): with both filters, the page checks the topic before the visibility, and the
- * count reads the rows of the releases in both only.
+ * The statements of the lists of many releases (what the public sees, or everything), one per filter and each
+ * led by its index (newest first): a filter written for any value, null included (":department IS NULL OR …"),
+ * keeps SQLite from using one, and a list of a small department would read every release. `rule` is the
+ * condition on each release; a release's row is read only once its ids and index entries matched (reading one,
+ * bodies and all, is what costs): with both filters, the page checks the topic before the rule, and the count
+ * reads the rows of the releases in both only. Everything ("1") reads no row to count.
  */
-const SCOPED: Readonly<Record<ListScope, { readonly from: string; readonly where: string; readonly count?: string; readonly key: readonly [string, string] }>> = {
-  all: { from: 'releases r', where: VISIBILITY, key: ['r.published_at', 'r.id'] },
-  topic: { from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', where: `rt.topic_id = :topic AND ${VISIBILITY}`, key: ['rt.published_at', 'rt.release_id'] },
-  department: { from: 'releases r', where: `r.department_id = :department AND ${VISIBILITY}`, key: ['r.published_at', 'r.id'] },
-  both: {
-    from: 'releases r',
-    where: `r.department_id = :department
-      AND CASE WHEN EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic) THEN ${VISIBILITY} ELSE 0 END`,
-    count: `r.id IN (SELECT rt.release_id FROM release_topics rt WHERE rt.topic_id = :topic
-      INTERSECT SELECT d.id FROM releases d WHERE d.department_id = :department) AND ${VISIBILITY}`,
-    key: ['r.published_at', 'r.id'],
-  },
-};
-
-function scopedPage(scope: ListScope): string {
-  const { from, where, key: [time, id] } = SCOPED[scope];
-  return `SELECT r.id FROM ${from} WHERE ${where}
-    AND (:afterPublished IS NULL OR (${time}, ${id}) < (:afterPublished, :afterId)) ORDER BY ${time} DESC, ${id} DESC LIMIT :limit`;
+function scoped(rule: string): Readonly<Record<ListScope, { readonly from: string; readonly where: string; readonly count?: string; readonly countFrom?: string; readonly key: readonly [string, string] }>> {
+  return {
+    all: { from: 'releases r', where: rule, key: ['r.published_at', 'r.id'] },
+    // Counted by releases_change, whose entries hold what the rule of everything reads of a release: nothing.
+    topic: { from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', where: `rt.topic_id = :topic AND ${rule}`, key: ['rt.published_at', 'rt.release_id'],
+      countFrom: 'release_topics rt JOIN releases r INDEXED BY releases_change ON r.id = rt.release_id' },
+    department: { from: 'releases r', where: `r.department_id = :department AND ${rule}`, key: ['r.published_at', 'r.id'] },
+    both: {
+      from: 'releases r',
+      where: `r.department_id = :department
+        AND CASE WHEN EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic) THEN ${rule} ELSE 0 END`,
+      count: `r.id IN (SELECT rt.release_id FROM release_topics rt WHERE rt.topic_id = :topic
+        INTERSECT SELECT d.id FROM releases d WHERE d.department_id = :department) AND ${rule}`,
+      key: ['r.published_at', 'r.id'],
+    },
+  };
 }
 
-function scopedCount(scope: ListScope): string {
-  const { from, where, count } = SCOPED[scope];
-  return `SELECT count(*) FROM ${from} WHERE ${count ?? where}`;
+/** The page and count statements of each filter under `rule` (see scoped). */
+function scopedStatements(db: Database, rule: string): { page: Record<ListScope, Statement>; count: Record<ListScope, Statement> } {
+  const filters = scoped(rule);
+  const page = (scope: ListScope) => {
+    const { from, where, key: [time, id] } = filters[scope];
+    return db.prepare(`SELECT r.id FROM ${from} WHERE ${where}
+      AND (:afterPublished IS NULL OR (${time}, ${id}) < (:afterPublished, :afterId)) ORDER BY ${time} DESC, ${id} DESC LIMIT :limit`).pluck();
+  };
+  const count = (scope: ListScope) => {
+    const { from, countFrom, where, count: condition } = filters[scope];
+    return db.prepare(`SELECT count(*) FROM ${countFrom ?? from} WHERE ${condition ?? where}`).pluck();
+  };
+  const scopes: ListScope[] = ['all', 'topic', 'department', 'both'];
+  return {
+    page: Object.fromEntries(scopes.map((scope) => [scope, page(scope)])) as Record<ListScope, Statement>,
+    count: Object.fromEntries(scopes.map((scope) => [scope, count(scope)])) as Record<ListScope, Statement>,
+  };
 }
+
+/**
+ * The withdrawn and the embargoed releases are few: their lists start from them (their partial indexes) and test
+ * the filters on each, so that a token holder's list of them never walks the many others.
+ */
+const FEW = {
+  withdrawn: { index: 'releases_withdrawn', rule: `r.status = 'withdrawn'` },
+  embargoed: { index: 'releases_embargo', rule: `r.embargo_until > :now AND r.status = 'published'` },
+} as const;
+const FEW_FILTERS = `(:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
+  AND (:department IS NULL OR +r.department_id = :department)`;
 
 /** The statements' parameters of a list's filters: those its scope names. */
 function scopeParams(scope: ListScope, query: ListQuery): Record<string, number> {
@@ -95,8 +119,12 @@ export interface VisibleCounts {
 export function createApiStore(db: Database, counts: VisibleCounts) {
   const searchMatch = createSearchMatch(db);
   const q = {
-    page: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedPage(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
-    count: Object.fromEntries(Object.keys(SCOPED).map((scope) => [scope, db.prepare(scopedCount(scope as ListScope)).pluck()])) as Record<ListScope, Statement>,
+    visible: scopedStatements(db, `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`),
+    everything: scopedStatements(db, '1'),
+    few: Object.fromEntries(Object.entries(FEW).map(([state, { index, rule }]) => [state, {
+      page: db.prepare(`SELECT r.id FROM releases r INDEXED BY ${index} WHERE ${rule} AND ${FEW_FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
+      count: db.prepare(`SELECT count(*) FROM releases r INDEXED BY ${index} WHERE ${rule} AND ${FEW_FILTERS}`).pluck(),
+    }])) as Record<keyof typeof FEW, { page: Statement; count: Statement }>,
     // "+" keeps SQLite from reading the matches by id, every row of them, to sort them: it walks the newest-first
     // index instead, checks each id against the matches, and stops after the page.
     pageSearch: db.prepare(`SELECT r.id FROM releases r WHERE +${SEARCH} AND ${FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
@@ -134,9 +162,16 @@ export function createApiStore(db: Database, counts: VisibleCounts) {
       if (match !== null) {
         return { ids: q.pageSearch.all(page) as number[], total: counted ? counts.countSearchMatches(counted, query.q!, now) : q.countSearch.get(filters) as number };
       }
-      const params = { visibility: query.visibility, now: filters.now, ...scopeParams(scope, query) };
-      const ids = q.page[scope].all({ ...params, limit: page.limit, afterPublished: page.afterPublished, afterId: page.afterId }) as number[];
-      return { ids, total: counted ? counts.countReleases(counted, now) : q.count[scope].get(params) as number };
+      const after = { limit: page.limit, afterPublished: page.afterPublished, afterId: page.afterId };
+      if (query.visibility === 'withdrawn' || query.visibility === 'embargoed') {
+        const few = q.few[query.visibility];
+        const params = { now: filters.now, topic: query.topicId, department: query.departmentId };
+        return { ids: few.page.all({ ...params, ...after }) as number[], total: few.count.get(params) as number };
+      }
+      const statements = query.visibility === 'all' ? q.everything : q.visible;
+      const params = { now: filters.now, ...scopeParams(scope, query) };
+      const ids = statements.page[scope].all({ ...params, ...after }) as number[];
+      return { ids, total: counted ? counts.countReleases(counted, now) : statements.count[scope].get(params) as number };
     },
 
     /** The answer stored for a token's Idempotency-Key, unless it expired. */

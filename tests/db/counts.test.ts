@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createApiStore, type ListQuery, type ListVisibility } from '../../src/db/api-store.js';
 import type { Scope } from '../../src/db/store.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { input } from '../helpers/fixtures.js';
@@ -66,4 +67,46 @@ test('page counts kept by triggers, the counts of the topic and department lists
     }
   }
   expect(bruteCount({ kind: 'all' }, now)).toBeGreaterThan(10);
+});
+
+test('the API lists of every state and filter (the public\'s, and a token holder\'s of all, published, embargoed, withdrawn) equal a full reading, page by page', () => {
+  // The releases the walk above left: visible, embargoed until now or later, withdrawn, with and without topics and departments.
+  const api = createApiStore(t.db, t.store);
+  const now = new Date('2026-11-25T12:00:00Z');
+  const rules: Record<ListVisibility, string> = {
+    public: `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= @now)`,
+    published: `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= @now)`,
+    all: '1',
+    embargoed: `r.status = 'published' AND r.embargo_until > @now`,
+    withdrawn: `r.status = 'withdrawn'`,
+  };
+  const topics = t.db.prepare('SELECT id FROM topics').pluck().all() as number[];
+  const departments = t.db.prepare('SELECT id FROM departments').pluck().all() as number[];
+  const filters = [[null, null], ...topics.map((topic) => [topic, null]), ...departments.map((department) => [null, department]),
+    ...topics.flatMap((topic) => departments.map((department) => [topic, department]))] as Array<[number | null, number | null]>;
+  for (const [visibility, rule] of Object.entries(rules) as Array<[ListVisibility, string]>) {
+    for (const [topicId, departmentId] of filters) {
+      const want = t.db.prepare(`SELECT r.id FROM releases r WHERE ${rule}
+        AND (@topic IS NULL OR r.id IN (SELECT release_id FROM release_topics WHERE topic_id = @topic))
+        AND (@department IS NULL OR r.department_id = @department) ORDER BY r.published_at DESC, r.id DESC`)
+        .pluck().all({ now: now.toISOString(), topic: topicId, department: departmentId }) as number[];
+      // Walked by cursor, three at a time, as a client does.
+      const got: number[] = [];
+      let after: ListQuery['after'] = null;
+      for (;;) {
+        const { ids, total } = api.listReleaseIds({ visibility, topicId, departmentId, q: null, limit: 3, after }, now);
+        const where = `${visibility}, topic ${topicId}, department ${departmentId}, after ${JSON.stringify(after)}`;
+        expect(total, where).toBe(want.length);
+        got.push(...ids.slice(0, 3));
+        if (ids.length <= 3) break;
+        const last = t.db.prepare('SELECT published_at AS publishedAt, id FROM releases WHERE id = ?').get(ids[2]) as { publishedAt: string; id: number };
+        after = last;
+      }
+      expect(got, `${visibility}, topic ${topicId}, department ${departmentId}`).toEqual(want);
+    }
+  }
+  // Each state is there to be listed.
+  for (const state of ['embargoed', 'withdrawn'] as const) {
+    expect(api.listReleaseIds({ visibility: state, topicId: null, departmentId: null, q: null, limit: 100, after: null }, now).total, state).toBeGreaterThan(0);
+  }
 });
