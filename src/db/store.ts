@@ -625,8 +625,9 @@ export function createStore(db: Database) {
 
     /**
      * How many releases visible at `now` in a scope a search finds, or `atMost` when it finds more. Counting
-     * stops there, so in all releases and in a topic a capped count costs what `atMost` matches cost, however
-     * many there are (a department's count still gathers all the matches to test its releases against).
+     * stops there: in all releases it reads at most `atMost` matches (and the few hidden ones), however many
+     * there are, in a topic the matches until `atMost` of them are the topic's; a department's count still
+     * gathers all the matches to test its releases against.
      */
     countSearchMatches(scope: Scope, text: string, now: Date, atMost?: number): number {
       const match = searchMatch(text);

@@ -11,8 +11,8 @@ import { stringsFor, type Strings } from './strings.js';
 /** Releases shown on one page of a list. */
 export const PAGE_SIZE = 20;
 /**
- * The most results a search lists (its newest): like a web search's, its pages end there, so that no
- * search costs more than those (a search's feed and the API go on, the feed is narrower to read).
+ * The most results a search page lists (the newest): like a web search's, its pages end there, so that no
+ * search page costs more than reading those. A search's feed and the API page on beyond them.
  */
 export const SEARCH_RESULTS_SHOWN = 1000;
 
