@@ -281,7 +281,7 @@ async function measureCosts(sizes: readonly number[], log: (line: string) => voi
     for (let round = 0; round < ROUNDS; round++) {
       for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
         coldRenders(subject.config, subject.store, subject.bare, Math.ceil(60 / ROUNDS), subject.renders);
-        await coldCosts(subject.config, subject.store, subject.paths, Math.ceil(15 / ROUNDS), subject.http);
+        await coldCosts(subject.config, subject.store, subject.paths, Math.ceil(45 / ROUNDS), subject.http);
       }
       log(`renders and first requests: round ${round + 1} of ${ROUNDS} done`);
     }
