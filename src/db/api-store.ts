@@ -56,9 +56,9 @@ type ListScope = 'all' | 'topic' | 'department' | 'both';
 function scoped(rule: string): Readonly<Record<ListScope, { readonly from: string; readonly where: string; readonly count?: string; readonly countFrom?: string; readonly key: readonly [string, string] }>> {
   return {
     all: { from: 'releases r', where: rule, key: ['r.published_at', 'r.id'] },
-    // Counted by releases_change, whose entries hold what the rule of everything reads of a release: nothing.
+    // Counted by releases_state, whose entries hold what the rule of everything reads of a release: nothing.
     topic: { from: 'release_topics rt JOIN releases r ON r.id = rt.release_id', where: `rt.topic_id = :topic AND ${rule}`, key: ['rt.published_at', 'rt.release_id'],
-      countFrom: 'release_topics rt JOIN releases r INDEXED BY releases_change ON r.id = rt.release_id' },
+      countFrom: 'release_topics rt JOIN releases r INDEXED BY releases_state ON r.id = rt.release_id' },
     department: { from: 'releases r', where: `r.department_id = :department AND ${rule}`, key: ['r.published_at', 'r.id'] },
     both: {
       from: 'releases r',

@@ -314,14 +314,15 @@ export const migrations: readonly string[] = [
   DROP TABLE temp.searched;
   `,
   `
-  -- The newest change of a list from a page on (a feed page's time of update) is read from indexes alone: the lists'
-  -- indexes carry each release's change and embargo, and a topic's entries find them by id. The rows, kilobytes each
-  -- with these columns after the bodies, are not read.
+  -- What lists and searches test of a release is read from indexes alone: the lists' indexes carry each release's
+  -- change and embargo (the newest change of a list from a page on is a feed page's time of update), and
+  -- releases_state holds by id what a topic's entries or a search's matches are tested for: state, change,
+  -- department. The rows, kilobytes each with these columns after the bodies, are read for what is shown only.
   DROP INDEX IF EXISTS releases_newest;
   CREATE INDEX releases_newest ON releases (published_at DESC, id DESC, changed_at, embargo_until);
   DROP INDEX IF EXISTS releases_department_newest;
   CREATE INDEX releases_department_newest ON releases (department_id, published_at DESC, id DESC, changed_at, embargo_until);
-  CREATE INDEX IF NOT EXISTS releases_change ON releases (id, changed_at, embargo_until);
+  CREATE INDEX IF NOT EXISTS releases_state ON releases (id, status, embargo_until, changed_at, department_id);
   `,
 ];
 

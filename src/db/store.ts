@@ -202,6 +202,18 @@ export const newestInScopeSql = (columns: string) => ({
 });
 
 /**
+ * The SQL of the visible releases matching :match in :department or :topic (or everywhere), newest first, as
+ * `columns` (joining `join`). Each match is tested by its entry in releases_state: a page far down the matches
+ * reads the rows of its own releases only. (Exported for the tests of its plans.)
+ */
+export const searchInScopeSql = (columns: string, join: string) => `SELECT ${columns}
+  FROM (SELECT rowid AS key FROM release_search WHERE release_search MATCH :match) m
+  JOIN releases r INDEXED BY releases_state ON r.id = m.key & ${SEARCH_ID_MASK} ${join}
+  WHERE ${VISIBLE} AND (:department IS NULL OR r.department_id = :department)
+    AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
+  ORDER BY m.key DESC LIMIT :limit OFFSET :offset`;
+
+/**
  * The SQL of Store.newestChange per kind of scope: what a reader of a list can have seen change, a write (correction,
  * withdrawal) or an embargo lifting, of any release in the scope published since :since; releases still under
  * embargo reveal nothing. Read from indexes alone (migration 14). (Exported for the tests of its plans.)
@@ -211,22 +223,16 @@ export const NEWEST_CHANGE_SQL = {
     WHERE r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
   department: `SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM releases r
     WHERE r.department_id = :scope AND r.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
-  // Without statistics SQLite would read each release's row by its id, not its entry in releases_change.
+  // Without statistics SQLite would read each release's row by its id, not its entry in releases_state.
   topic: `SELECT max(max(r.changed_at, coalesce(r.embargo_until, ''))) FROM release_topics rt
-    JOIN releases r INDEXED BY releases_change ON r.id = rt.release_id
+    JOIN releases r INDEXED BY releases_state ON r.id = rt.release_id
     WHERE rt.topic_id = :scope AND rt.published_at >= :since AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`,
 };
 
 /** Prepares every statement once and exposes the queries by what they return. */
 export function createStore(db: Database) {
   registerSearchFunctions(db);
-  /** The visible releases matching :match in :department or :topic (or everywhere), newest first, as `columns`. */
-  const searchInScope = (columns: string, join: string) => db.prepare(`SELECT ${columns}
-    FROM (SELECT rowid AS key FROM release_search WHERE release_search MATCH :match) m
-    JOIN releases r ON r.id = m.key & ${SEARCH_ID_MASK} ${join}
-    WHERE ${VISIBLE} AND (:department IS NULL OR r.department_id = :department)
-      AND (:topic IS NULL OR EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic))
-    ORDER BY m.key DESC LIMIT :limit OFFSET :offset`);
+  const searchInScope = (columns: string, join: string) => db.prepare(searchInScopeSql(columns, join));
   const newestInScope = (columns: string) => {
     const sql = newestInScopeSql(columns);
     return { all: db.prepare(sql.all), department: db.prepare(sql.department), topic: db.prepare(sql.topic) };
@@ -243,20 +249,31 @@ export function createStore(db: Database) {
     // last stops after the page, however many releases match.
     search: searchInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
     searchHeads: searchInScope(HEAD_COLUMNS, ''),
-    // The number of matches is the index's count (in a topic, of its entries there; in a department, of the
-    // department's index entries among the matches) less the few matching releases not visible (withdrawn,
-    // embargoed): no release's row is read but those few. The index's count stops at :limit (-1: none).
+    // All the matches are counted as the index's count (in a topic, of its entries there; in a department, of the
+    // matches whose entry in releases_state names it) less the few matching releases not visible (withdrawn,
+    // embargoed): no release's row is read but those few ("+" keeps SQLite starting from them).
     indexMatches: {
-      all: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search WHERE release_search MATCH :match LIMIT :limit)`).pluck(),
-      topic: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f
-        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match LIMIT :limit)`).pluck(),
-      department: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM releases r INDEXED BY releases_department_newest
-        WHERE r.department_id = :department AND +r.id IN (${SEARCH_MATCHES}) LIMIT :limit)`).pluck(),
+      all: db.prepare(`SELECT count(*) FROM release_search WHERE release_search MATCH :match`).pluck(),
+      topic: db.prepare(`SELECT count(*) FROM release_search f
+        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match`).pluck(),
+      department: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
+        WHERE release_search MATCH :match AND r.department_id = :department`).pluck(),
     },
     hiddenMatches: {
       all: db.prepare(`SELECT ${hiddenMatches('')}`).pluck(),
       topic: db.prepare(`SELECT ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
-      department: db.prepare(`SELECT ${hiddenMatches('AND r.department_id = :department')}`).pluck(),
+      department: db.prepare(`SELECT ${hiddenMatches('AND +r.department_id = :department')}`).pluck(),
+    },
+    // Up to :limit of them are counted as they are met, newest first, each tested by its entry in releases_state:
+    // the count stops there, however many releases match.
+    visibleMatchesUpTo: {
+      all: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
+        WHERE release_search MATCH :match AND ${VISIBLE} LIMIT :limit)`).pluck(),
+      topic: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f
+        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW}
+        JOIN releases r INDEXED BY releases_state ON r.id = rt.release_id WHERE release_search MATCH :match AND ${VISIBLE} LIMIT :limit)`).pluck(),
+      department: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
+        WHERE release_search MATCH :match AND r.department_id = :department AND ${VISIBLE} LIMIT :limit)`).pluck(),
     },
     // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
     // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
@@ -551,14 +568,11 @@ export function createStore(db: Database) {
     return ids.map((id) => byId.get(id)).filter((release): release is Release => release !== undefined);
   }
 
-  /**
-   * The visible matches of a search in a scope, counted up to `atMost` (see indexMatches among the statements).
-   * The index's count stops at `atMost` plus the hidden matches: when it stops there, at least `atMost` are visible.
-   */
+  /** The visible matches of a search in a scope, all of them or up to `atMost` (see indexMatches and visibleMatchesUpTo). */
   function countMatches(scope: Scope, match: string, now: Date, atMost: number | undefined): number {
     const params = searchParams(scope, match, now);
-    const hidden = q.hiddenMatches[scope.kind].get(params) as number;
-    return (q.indexMatches[scope.kind].get({ ...params, limit: atMost === undefined ? -1 : atMost + hidden }) as number) - hidden;
+    if (atMost !== undefined) return q.visibleMatchesUpTo[scope.kind].get({ ...params, limit: atMost }) as number;
+    return (q.indexMatches[scope.kind].get(params) as number) - (q.hiddenMatches[scope.kind].get(params) as number);
   }
 
   function listParams(scope: Scope, options: { now: Date; limit: number; offset?: number }) {
@@ -625,9 +639,8 @@ export function createStore(db: Database) {
 
     /**
      * How many releases visible at `now` in a scope a search finds, or `atMost` when it finds more. Counting
-     * stops there: in all releases it reads at most `atMost` matches (and the few hidden ones), however many
-     * there are, in a topic the matches until `atMost` of them are the topic's; a department's count still
-     * gathers all the matches to test its releases against.
+     * stops there: it reads the matches, newest first, until `atMost` of them are visible in the scope, however
+     * many there are.
      */
     countSearchMatches(scope: Scope, text: string, now: Date, atMost?: number): number {
       const match = searchMatch(text);

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { migrations } from '../../src/db/migrations.js';
 import { openDatabase } from '../../src/db/open.js';
-import { contentHash, createStore, HEAD_COLUMNS, NEWEST_CHANGE_SQL, newestInScopeSql, type Store } from '../../src/db/store.js';
+import { contentHash, createStore, HEAD_COLUMNS, NEWEST_CHANGE_SQL, newestInScopeSql, searchInScopeSql, type Store } from '../../src/db/store.js';
 import type { Contact, Media, Release, ReleaseInput } from '../../src/model.js';
 
 interface Opened {
@@ -442,7 +442,7 @@ describe('query plans of the lists', () => {
     return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((row) => row.detail);
   }
 
-  test('each uses its index and sorts nothing; the newest change reads indexes alone; with 2,000 releases, before and after ANALYZE', () => {
+  test('each uses its index and sorts nothing; the newest change reads indexes alone; a search tests its matches by index; with 2,000 releases, before and after ANALYZE', () => {
     const { db, store } = fresh();
     const topics = ['Verkehr', 'Kultur', 'Umwelt', 'Schule', 'Finanzen'];
     const departments = ['Tiefbauamt', 'Kulturamt', 'Umweltamt', 'Schulamt', 'Kämmerei'];
@@ -473,6 +473,11 @@ describe('query plans of the lists', () => {
           .toEqual(kind === 'topic' ? [true, true] : [true]);
       }
     }
+    // A search tests each match by its entry in releases_state, in the order of the index of words (no sort).
+    const searchParams = { match: 'bulk', now: T2.toISOString(), topic: topic, department: null, limit: 20, offset: 0 };
+    const search = (db.prepare(`EXPLAIN QUERY PLAN ${searchInScopeSql(HEAD_COLUMNS, '')}`).all(searchParams) as Array<{ detail: string }>).map((row) => row.detail);
+    expect(search.some((detail) => /^SEARCH r USING (COVERING )?INDEX releases_state \(id=\?/.test(detail)), search.join(' | ')).toBe(true);
+    expect(search.filter((detail) => detail.includes('USE TEMP B-TREE')), search.join(' | ')).toEqual([]);
     // The plans are those of queries that answer: the store returns the newest visible releases of the scope.
     const newest = store.newestReleases({ kind: 'topic', id: topic }, { now: T2, limit: 3 });
     expect(newest.every((item) => item.topics.some((term) => term.slug === 'kultur'))).toBe(true);
