@@ -250,14 +250,14 @@ export function createStore(db: Database) {
     search: searchInScope(RELEASE_COLUMNS, 'LEFT JOIN departments d ON d.id = r.department_id'),
     searchHeads: searchInScope(HEAD_COLUMNS, ''),
     // All the matches are counted as the index's count (in a topic, of its entries there; in a department, of the
-    // matches whose entry in releases_state names it) less the few matching releases not visible (withdrawn,
+    // department's entries in its index among the matches) less the few matching releases not visible (withdrawn,
     // embargoed): no release's row is read but those few ("+" keeps SQLite starting from them).
     indexMatches: {
       all: db.prepare(`SELECT count(*) FROM release_search WHERE release_search MATCH :match`).pluck(),
       topic: db.prepare(`SELECT count(*) FROM release_search f
         JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW} WHERE release_search MATCH :match`).pluck(),
-      department: db.prepare(`SELECT count(*) FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
-        WHERE release_search MATCH :match AND r.department_id = :department`).pluck(),
+      department: db.prepare(`SELECT count(*) FROM releases r INDEXED BY releases_department_newest
+        WHERE r.department_id = :department AND +r.id IN (${SEARCH_MATCHES})`).pluck(),
     },
     hiddenMatches: {
       all: db.prepare(`SELECT ${hiddenMatches('')}`).pluck(),
