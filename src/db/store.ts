@@ -264,7 +264,7 @@ export function createStore(db: Database) {
       topic: db.prepare(`SELECT ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
       department: db.prepare(`SELECT ${hiddenMatches('AND +r.department_id = :department')}`).pluck(),
     },
-    // Up to :limit of them are counted as they are met, newest first, each tested by its entry in releases_state:
+    // Up to :limit of them are counted as they are met in the index, each tested by its entry in releases_state:
     // the count stops there, however many releases match.
     visibleMatchesUpTo: {
       all: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
@@ -639,8 +639,7 @@ export function createStore(db: Database) {
 
     /**
      * How many releases visible at `now` in a scope a search finds, or `atMost` when it finds more. Counting
-     * stops there: it reads the matches, newest first, until `atMost` of them are visible in the scope, however
-     * many there are.
+     * stops there: it reads the matches until `atMost` of them are visible in the scope, however many there are.
      */
     countSearchMatches(scope: Scope, text: string, now: Date, atMost?: number): number {
       const match = searchMatch(text);
