@@ -264,17 +264,9 @@ export function createStore(db: Database) {
       topic: db.prepare(`SELECT ${hiddenMatches('AND EXISTS (SELECT 1 FROM release_topics rt WHERE rt.release_id = r.id AND rt.topic_id = :topic)')}`).pluck(),
       department: db.prepare(`SELECT ${hiddenMatches('AND +r.department_id = :department')}`).pluck(),
     },
-    // Up to :limit of them are counted as they are met in the index, each tested by its entry in releases_state:
-    // the count stops there, however many releases match.
-    visibleMatchesUpTo: {
-      all: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
-        WHERE release_search MATCH :match AND ${VISIBLE} LIMIT :limit)`).pluck(),
-      topic: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f
-        JOIN release_topics rt ON rt.topic_id = :topic AND rt.release_id = f.${RELEASE_OF_SEARCH_ROW}
-        JOIN releases r INDEXED BY releases_state ON r.id = rt.release_id WHERE release_search MATCH :match AND ${VISIBLE} LIMIT :limit)`).pluck(),
-      department: db.prepare(`SELECT count(*) FROM (SELECT 1 FROM release_search f JOIN releases r INDEXED BY releases_state ON r.id = f.${RELEASE_OF_SEARCH_ROW}
-        WHERE release_search MATCH :match AND r.department_id = :department AND ${VISIBLE} LIMIT :limit)`).pluck(),
-    },
+    // Up to :limit of them are counted as the pages list them (searchInScopeSql), each tested by its entry in
+    // releases_state: the count stops there, however many releases match.
+    visibleMatchesUpTo: db.prepare(`SELECT count(*) FROM (${searchInScopeSql('1', '')})`).pluck(),
     // The search index is kept by the store, in the writing transaction (its text is folded in JavaScript). A release
     // leaves it by its row's number as stored, before its publication time (part of that number) is written anew.
     unindexRelease: db.prepare(`DELETE FROM release_search WHERE rowid = (SELECT ${SEARCH_KEY} FROM releases r WHERE r.id = ?)`),
@@ -571,7 +563,7 @@ export function createStore(db: Database) {
   /** The visible matches of a search in a scope, all of them or up to `atMost` (see indexMatches and visibleMatchesUpTo). */
   function countMatches(scope: Scope, match: string, now: Date, atMost: number | undefined): number {
     const params = searchParams(scope, match, now);
-    if (atMost !== undefined) return q.visibleMatchesUpTo[scope.kind].get({ ...params, limit: atMost }) as number;
+    if (atMost !== undefined) return q.visibleMatchesUpTo.get({ ...params, limit: atMost, offset: 0 }) as number;
     return (q.indexMatches[scope.kind].get(params) as number) - (q.hiddenMatches[scope.kind].get(params) as number);
   }
 
