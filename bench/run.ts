@@ -177,19 +177,26 @@ function everyFeedAndPage(store: Store, now: Date): string[] {
     '/embed/headlines', '/api/v1/headlines'];
 }
 
-/** Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1. */
-async function coldCosts(config: Config, store: Store, paths: Record<string, string>, samples: number, into: Record<string, number[]>): Promise<void> {
-  for (const [name, urlPath] of Object.entries(paths)) {
+/**
+ * Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1.
+ * The subjects take turns sample by sample, so that a slow spell of the machine hits every size alike.
+ */
+async function coldCosts(subjects: readonly CostSubject[], samples: number, counted: boolean): Promise<void> {
+  for (const name of Object.keys(subjects[0]!.paths)) {
     for (let i = 0; i < samples; i++) {
-      const app = createApp({ config, store, log: () => {} });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise((resolve) => server.once('listening', resolve));
-      const port = (server.address() as AddressInfo).port;
-      const start = performance.now();
-      const answer = await get(port, urlPath, GZIP);
-      (into[name] ??= []).push(performance.now() - start);
-      if (answer.status !== 200) throw new Error(`${urlPath}: status ${answer.status}`);
-      await new Promise((resolve) => server.close(resolve));
+      for (const subject of subjects) {
+        const urlPath = subject.paths[name]!;
+        const app = createApp({ config: subject.config, store: subject.store, log: () => {} });
+        const server = app.listen(0, '127.0.0.1');
+        await new Promise((resolve) => server.once('listening', resolve));
+        const port = (server.address() as AddressInfo).port;
+        const start = performance.now();
+        const answer = await get(port, urlPath, GZIP);
+        const ms = performance.now() - start;
+        if (counted) (subject.http[name] ??= []).push(ms);
+        if (answer.status !== 200) throw new Error(`${urlPath}: status ${answer.status}`);
+        await new Promise((resolve) => server.close(resolve));
+      }
     }
   }
 }
@@ -209,10 +216,11 @@ interface RenderFigure {
 type RenderSamples = Record<string, { times: number[]; fromShelf: number[]; fromNothing: number[]; bytes: number }>;
 
 /**
- * Renders of a 50-item feed in each format: query, render, hash, no HTTP, no compression. `store`
- * keeps rendered items beside the database, `bare` (a connection without that file) keeps none.
+ * Renders of a 50-item feed in each format: query, render, hash, no HTTP, no compression. A subject's
+ * `store` keeps rendered items beside the database, its `bare` (a connection without that file) keeps
+ * none. The subjects take turns sample by sample, as in coldCosts.
  */
-function coldRenders(config: Config, store: Store, bare: Store, samples: number, into: RenderSamples): void {
+function coldRenders(subjects: readonly CostSubject[], samples: number, counted: boolean): void {
   const now = new Date();
   const timed = (render: (url: string, now: Date) => unknown, url: string) => {
     const start = performance.now();
@@ -220,15 +228,23 @@ function coldRenders(config: Config, store: Store, bare: Store, samples: number,
     return performance.now() - start;
   };
   for (const format of ['rss', 'atom', 'json']) {
-    const url = `${config.baseUrl}/feeds/all.${format}?limit=50`;
-    // Rendered once first, so that its items are in memory, as after a write.
-    const body = createFeedBody(config, store);
-    const bytes = body(url, now).body.length;
-    const figure = (into[format] ??= { times: [], fromShelf: [], fromNothing: [], bytes });
+    const runs = subjects.map((subject) => {
+      const url = `${subject.config.baseUrl}/feeds/all.${format}?limit=50`;
+      // Rendered once first, so that its items are in memory, as after a write.
+      const body = createFeedBody(subject.config, subject.store);
+      const bytes = body(url, now).body.length;
+      const figure = counted ? (subject.renders[format] ??= { times: [], fromShelf: [], fromNothing: [], bytes }) : null;
+      return { subject, url, body, figure };
+    });
     for (let i = 0; i < samples; i++) {
-      figure.times.push(timed(body, url));
-      figure.fromShelf.push(timed(createFeedBody(config, store), url));
-      figure.fromNothing.push(timed(createFeedBody(config, bare), url));
+      for (const { subject, url, body, figure } of runs) {
+        const times = timed(body, url);
+        const fromShelf = timed(createFeedBody(subject.config, subject.store), url);
+        const fromNothing = timed(createFeedBody(subject.config, subject.bare), url);
+        figure?.times.push(times);
+        figure?.fromShelf.push(fromShelf);
+        figure?.fromNothing.push(fromNothing);
+      }
     }
   }
 }
@@ -246,9 +262,9 @@ interface CostSubject {
 }
 
 /**
- * The renders and first requests of every dataset, in interleaved rounds across the sizes (as the load is
- * across the servers; the order alternating), so that the machine's drift hits every size alike and the
- * flatness compares like with like. The compiler's work on each path comes first and is not counted:
+ * The renders and first requests of every dataset, the sizes taking turns sample by sample (in rounds,
+ * the order alternating), so that the machine's drift and its slow spells, which last seconds, hit every
+ * size alike and the flatness compares like with like. The compiler's work on each path comes first and is not counted:
  * 50 renders of each kind and one first request per target and dataset, which also leaves each feed's
  * items in the dataset's `herold.rendered.db` (with the base URL the server is started with after).
  */
@@ -275,14 +291,13 @@ async function measureCosts(sizes: readonly number[], log: (line: string) => voi
   });
   try {
     for (const subject of subjects) {
-      coldRenders(subject.config, subject.store, subject.bare, 50, {});
-      await coldCosts(subject.config, subject.store, subject.paths, 1, {});
+      coldRenders([subject], 50, false);
+      await coldCosts([subject], 1, false);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const subject of round % 2 === 0 ? subjects : [...subjects].reverse()) {
-        coldRenders(subject.config, subject.store, subject.bare, Math.ceil(60 / ROUNDS), subject.renders);
-        await coldCosts(subject.config, subject.store, subject.paths, Math.ceil(45 / ROUNDS), subject.http);
-      }
+      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+      coldRenders(order, Math.ceil(60 / ROUNDS), true);
+      await coldCosts(order, Math.ceil(45 / ROUNDS), true);
       log(`renders and first requests: round ${round + 1} of ${ROUNDS} done`);
     }
   } finally {
