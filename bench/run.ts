@@ -5,9 +5,9 @@
  * and kept in bench/.cache/), it starts Herold as shipped (`herold serve`) and a bare node:http
  * server answering with the very bytes and headers Herold answered (bench/baseline.ts), both on CPU
  * 0, and loads each target from CPU 1 with wrk (or autocannon) at 50 connections, in BENCH_ROUNDS
- * interleaved rounds of BENCH_SECONDS each (after an uncounted warm-up of BENCH_WARMUP seconds per
- * target and server); each server's medians are reported, and Herold's ratio to the baseline as the
- * median of the rounds' ratios (each round's pair measured back to back). It also measures
+ * interleaved rounds of BENCH_SECONDS per server, in two halves ordered A B B A (after an uncounted
+ * warm-up of BENCH_WARMUP seconds per target and server); each server's medians are reported, and
+ * Herold's ratio to the baseline as the median of the rounds' ratios. It also measures
  * feed renders (query, render, hash; after a write and from nothing), resident memory with every
  * feed warm, and the first import of a 5,000-release upstream, then checks the targets of
  * bench/README.md. The table is printed and written to bench/results/ (git-ignored). Asserts nothing
@@ -49,6 +49,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Nu
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+/** Each round loads each server for two halves of BENCH_SECONDS: whole seconds, as wrk takes them. */
+const HALF = Math.max(1, Math.round(SECONDS / 2));
 const CONNECTIONS = 50;
 const GZIP = { 'accept-encoding': 'gzip' };
 /**
@@ -375,18 +377,26 @@ async function measureSize(size: number, log: (line: string) => void): Promise<O
         await load({ url: `http://127.0.0.1:${serverPort}${target.path}`, headers: target.headers, connections: CONNECTIONS, seconds: WARMUP });
       }
     }
-    const runs = new Map<string, { herold: LoadResult[]; baseline: LoadResult[] }>(list.map((target) => [target.name, { herold: [], baseline: [] }]));
+    const runs = new Map<string, { herold: LoadResult[]; baseline: LoadResult[]; ratios: number[] }>(
+      list.map((target) => [target.name, { herold: [], baseline: [], ratios: [] }]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of list) {
-        // Interleaved, and the order within a pair alternates, so that drift in the machine hits both alike.
-        const order = round % 2 === 0 ? (['herold', 'baseline'] as const) : (['baseline', 'herold'] as const);
-        for (const which of order) {
-          const result = await load({
+        // Each server for two halves of the round's time, in the order A B B A (which of the two is A alternating
+        // with the rounds), so that the machine's drift within the round hits both alike: the round's ratio is that
+        // of Herold's and the baseline's requests over both halves.
+        const [a, b] = round % 2 === 0 ? (['herold', 'baseline'] as const) : (['baseline', 'herold'] as const);
+        const halves: Record<'herold' | 'baseline', LoadResult[]> = { herold: [], baseline: [] };
+        for (const which of [a, b, b, a]) {
+          halves[which].push(await load({
             url: `http://127.0.0.1:${which === 'herold' ? port : baselinePort}${target.path}`,
-            headers: target.headers, connections: CONNECTIONS, seconds: SECONDS,
-          });
-          runs.get(target.name)![which].push(result);
+            headers: target.headers, connections: CONNECTIONS, seconds: HALF,
+          }));
         }
+        const run = runs.get(target.name)!;
+        run.herold.push(...halves.herold);
+        run.baseline.push(...halves.baseline);
+        const requests = (results: LoadResult[]) => results.reduce((sum, result) => sum + result.requestsPerSecond, 0);
+        run.ratios.push(requests(halves.herold) / requests(halves.baseline));
       }
       log(`${size}: round ${round + 1} of ${ROUNDS} done`);
     }
@@ -398,11 +408,11 @@ async function measureSize(size: number, log: (line: string) => void): Promise<O
       failures: results.reduce((sum, result) => sum + result.failures, 0),
     });
     const loadReport = Object.fromEntries(list.map((target, index) => {
-      const { herold: heroldRuns, baseline: baselineRuns } = runs.get(target.name)!;
+      const { herold: heroldRuns, baseline: baselineRuns, ratios } = runs.get(target.name)!;
       return [target.name, {
         herold: pick(heroldRuns), baseline: pick(baselineRuns),
-        // Each round's pair measured back to back: the median of their ratios, which the machine's drift between rounds does not move.
-        ratio: median(heroldRuns.map((result, round) => result.requestsPerSecond / baselineRuns[round]!.requestsPerSecond)),
+        // The median of the rounds' ratios, which the machine's drift between rounds does not move.
+        ratio: median(ratios),
         bytes: Buffer.from(recorded[index]!.body, 'base64').length,
       }];
     }));
@@ -433,7 +443,7 @@ async function main(): Promise<void> {
   print(`# Herold benchmark, ${started.toISOString()}`);
   print();
   print(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}; load: ${CLIENT}, ${CONNECTIONS} connections, `
-    + `${ROUNDS} interleaved rounds × ${SECONDS} s per target and server, medians; ${PIN ? 'servers on CPU 0, client on CPU 1' : 'not pinned'}.`);
+    + `${ROUNDS} interleaved rounds × ${2 * HALF} s per target and server (halves A B B A), medians; ${PIN ? 'servers on CPU 0, client on CPU 1' : 'not pinned'}.`);
   const reports: SizeReport[] = [];
   const costs = await measureCosts(SIZES, progress);
   for (const size of SIZES) reports.push({ ...(await measureSize(size, progress)), ...costs.get(size)! });
