@@ -180,13 +180,19 @@ function everyFeedAndPage(store: Store, now: Date): string[] {
 }
 
 /**
- * Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1.
- * The subjects take turns sample by sample, so that a slow spell of the machine hits every size alike.
+ * The subjects in the order of one sample: they take turns sample by sample, so that a slow spell of the
+ * machine hits every size alike, and each sample starts with the next one, so that each size takes every
+ * place in the turn as often (what runs just before a sample may slow it).
  */
+function inTurn<T>(subjects: readonly T[], sample: number): T[] {
+  return subjects.map((_subject, index) => subjects[(index + sample) % subjects.length]!);
+}
+
+/** Cold costs: each sample is the first request to a fresh app (an empty cache), over HTTP on 127.0.0.1. */
 async function coldCosts(subjects: readonly CostSubject[], samples: number, counted: boolean): Promise<void> {
   for (const name of Object.keys(subjects[0]!.paths)) {
     for (let i = 0; i < samples; i++) {
-      for (const subject of subjects) {
+      for (const subject of inTurn(subjects, i)) {
         const urlPath = subject.paths[name]!;
         const app = createApp({ config: subject.config, store: subject.store, log: () => {} });
         const server = app.listen(0, '127.0.0.1');
@@ -220,7 +226,7 @@ type RenderSamples = Record<string, { times: number[]; fromShelf: number[]; from
 /**
  * Renders of a 50-item feed in each format: query, render, hash, no HTTP, no compression. A subject's
  * `store` keeps rendered items beside the database, its `bare` (a connection without that file) keeps
- * none. The subjects take turns sample by sample, as in coldCosts.
+ * none. The subjects take turns sample by sample (inTurn).
  */
 function coldRenders(subjects: readonly CostSubject[], samples: number, counted: boolean): void {
   const now = new Date();
@@ -239,7 +245,7 @@ function coldRenders(subjects: readonly CostSubject[], samples: number, counted:
       return { subject, url, body, figure };
     });
     for (let i = 0; i < samples; i++) {
-      for (const { subject, url, body, figure } of runs) {
+      for (const { subject, url, body, figure } of inTurn(runs, i)) {
         const times = timed(body, url);
         const fromShelf = timed(createFeedBody(subject.config, subject.store), url);
         const fromNothing = timed(createFeedBody(subject.config, subject.bare), url);
@@ -264,9 +270,9 @@ interface CostSubject {
 }
 
 /**
- * The renders and first requests of every dataset, the sizes taking turns sample by sample (in rounds,
- * the order alternating), so that the machine's drift and its slow spells, which last seconds, hit every
- * size alike and the flatness compares like with like. The compiler's work on each path comes first and is not counted:
+ * The renders and first requests of every dataset, the sizes taking turns sample by sample (inTurn),
+ * so that the machine's drift and its slow spells, which last seconds, hit every size alike and the
+ * flatness compares like with like. The compiler's work on each path comes first and is not counted:
  * 50 renders of each kind and one first request per target and dataset, which also leaves each feed's
  * items in the dataset's `herold.rendered.db` (with the base URL the server is started with after).
  */
@@ -297,9 +303,8 @@ async function measureCosts(sizes: readonly number[], log: (line: string) => voi
       await coldCosts([subject], 1, false);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
-      coldRenders(order, Math.ceil(60 / ROUNDS), true);
-      await coldCosts(order, Math.ceil(45 / ROUNDS), true);
+      coldRenders(subjects, Math.ceil(60 / ROUNDS), true);
+      await coldCosts(subjects, Math.ceil(45 / ROUNDS), true);
       log(`renders and first requests: round ${round + 1} of ${ROUNDS} done`);
     }
   } finally {
