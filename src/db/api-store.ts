@@ -71,8 +71,10 @@ function scoped(rule: string): Readonly<Record<ListScope, { readonly from: strin
   };
 }
 
-/** The page and count statements of each filter under `rule` (see scoped). */
-function scopedStatements(db: Database, rule: string): { page: Record<ListScope, Statement>; count: Record<ListScope, Statement> } {
+/** The page statements of each filter under `rule` (see scoped), and the count statements of the filters `counted`. */
+function scopedStatements(db: Database, rule: string, counted: readonly ListScope[]): {
+  page: Record<ListScope, Statement>; count: Partial<Record<ListScope, Statement>>;
+} {
   const filters = scoped(rule);
   const page = (scope: ListScope) => {
     const { from, where, key: [time, id] } = filters[scope];
@@ -86,7 +88,7 @@ function scopedStatements(db: Database, rule: string): { page: Record<ListScope,
   const scopes: ListScope[] = ['all', 'topic', 'department', 'both'];
   return {
     page: Object.fromEntries(scopes.map((scope) => [scope, page(scope)])) as Record<ListScope, Statement>,
-    count: Object.fromEntries(scopes.map((scope) => [scope, count(scope)])) as Record<ListScope, Statement>,
+    count: Object.fromEntries(counted.map((scope) => [scope, count(scope)])),
   };
 }
 
@@ -119,8 +121,10 @@ export interface VisibleCounts {
 export function createApiStore(db: Database, counts: VisibleCounts) {
   const searchMatch = createSearchMatch(db);
   const q = {
-    visible: scopedStatements(db, `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`),
-    everything: scopedStatements(db, '1'),
+    // The public's list of one filter takes its total from the store's kept counts (listReleaseIds): only that of
+    // both filters is counted here.
+    visible: scopedStatements(db, `r.status = 'published' AND (r.embargo_until IS NULL OR r.embargo_until <= :now)`, ['both']),
+    everything: scopedStatements(db, '1', ['all', 'topic', 'department', 'both']),
     few: Object.fromEntries(Object.entries(FEW).map(([state, { index, rule }]) => [state, {
       page: db.prepare(`SELECT r.id FROM releases r INDEXED BY ${index} WHERE ${rule} AND ${FEW_FILTERS} AND ${AFTER} ${ORDER}`).pluck(),
       count: db.prepare(`SELECT count(*) FROM releases r INDEXED BY ${index} WHERE ${rule} AND ${FEW_FILTERS}`).pluck(),
@@ -171,7 +175,7 @@ export function createApiStore(db: Database, counts: VisibleCounts) {
       const statements = query.visibility === 'all' ? q.everything : q.visible;
       const params = { now: filters.now, ...scopeParams(scope, query) };
       const ids = statements.page[scope].all({ ...params, ...after }) as number[];
-      return { ids, total: counted ? counts.countReleases(counted, now) : statements.count[scope].get(params) as number };
+      return { ids, total: counted ? counts.countReleases(counted, now) : statements.count[scope]!.get(params) as number };
     },
 
     /** The answer stored for a token's Idempotency-Key, unless it expired. */
